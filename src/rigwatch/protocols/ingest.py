@@ -1,0 +1,224 @@
+"""The sentry → commander ingest contract (`POST /api/v1/ingest`).
+
+Both sides import these models, so the contract is written once. Every field is bounded:
+a sentry that sends nonsense gets a 422 naming the field, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rigwatch.domain.models import (
+    Event,
+    EventKind,
+    Hashboard,
+    MinerIdentity,
+    MinerKind,
+    PoolState,
+    Sample,
+)
+
+MAX_SAMPLES = 5000
+MAX_EVENTS = 5000
+MAX_BODY_BYTES = 8 * 1024 * 1024
+# 10 EH/s: far above any single device; a bigger figure is a unit bug, not a miner.
+MAX_HASHRATE_HS = 1e19
+MIN_TEMP_C = -60.0
+MAX_TEMP_C = 200.0
+
+Str64 = Annotated[str, Field(max_length=64)]
+Str256 = Annotated[str, Field(max_length=256)]
+Hashrate = Annotated[float, Field(ge=0, le=MAX_HASHRATE_HS, allow_inf_nan=False)]
+Temp = Annotated[float, Field(ge=MIN_TEMP_C, le=MAX_TEMP_C, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Rpm = Annotated[int, Field(ge=0, le=100_000)]
+Power = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a timezone (UTC)")
+    value = value.astimezone(UTC)
+    now = datetime.now(UTC)
+    if value > now + timedelta(hours=1):
+        raise ValueError("timestamp is more than an hour in the future")
+    if value < now - timedelta(days=3650):
+        raise ValueError("timestamp is more than ten years old")
+    return value
+
+
+class MinerIn(_Strict):
+    key: Str64 = Field(min_length=1)
+    kind: MinerKind
+    ip: Annotated[str, Field(max_length=45)] | None = None
+    mac: Annotated[str, Field(max_length=32)] | None = None
+    hostname: Str64 | None = None
+    make: Str64 | None = None
+    model: Str64 | None = None
+    firmware: Str64 | None = None
+    worker: Str256 | None = None
+
+    def to_domain(self) -> MinerIdentity:
+        return MinerIdentity(**self.model_dump())
+
+    @classmethod
+    def from_domain(cls, m: MinerIdentity) -> MinerIn:
+        return cls(
+            key=m.key, kind=m.kind, ip=m.ip, mac=m.mac, hostname=m.hostname,
+            make=m.make, model=m.model, firmware=m.firmware, worker=m.worker,
+        )
+
+
+class HashboardIn(_Strict):
+    index: int = Field(ge=0, le=63)
+    hashrate_hs: Hashrate | None = None
+    temp_c: Temp | None = None
+    chip_temp_c: Temp | None = None
+    chips: int | None = Field(default=None, ge=0, le=10_000)
+    chips_expected: int | None = Field(default=None, ge=0, le=10_000)
+    missing: bool = False
+
+
+class PoolIn(_Strict):
+    url: Str256
+    user: Str256 | None = None
+    active: bool = False
+    alive: bool | None = None
+    accepted: Count | None = None
+    rejected: Count | None = None
+    stale: Count | None = None
+
+
+class SampleIn(_Strict):
+    miner: MinerIn
+    ts: datetime
+    hashrate_hs: Hashrate | None = None
+    hashrate_expected_hs: Hashrate | None = None
+    temp_c: Temp | None = None
+    temp_max_c: Temp | None = None
+    chip_temp_c: Temp | None = None
+    fans_rpm: list[Rpm] = Field(default_factory=list, max_length=16)
+    power_w: Power | None = None
+    accepted: Count | None = None
+    rejected: Count | None = None
+    stale: Count | None = None
+    uptime_s: Count | None = None
+    pool_url: Str256 | None = None
+    pool_user: Str256 | None = None
+    errors: list[Str256] = Field(default_factory=list, max_length=32)
+    hashboards: list[HashboardIn] = Field(default_factory=list, max_length=64)
+    pools: list[PoolIn] = Field(default_factory=list, max_length=8)
+
+    @field_validator("ts")
+    @classmethod
+    def _ts_utc(cls, v: datetime) -> datetime:
+        return _utc(v)
+
+    def to_domain(self) -> Sample:
+        return Sample(
+            ts=self.ts,
+            hashrate_hs=self.hashrate_hs,
+            hashrate_expected_hs=self.hashrate_expected_hs,
+            temp_c=self.temp_c,
+            temp_max_c=self.temp_max_c,
+            chip_temp_c=self.chip_temp_c,
+            fans_rpm=tuple(self.fans_rpm),
+            power_w=self.power_w,
+            accepted=self.accepted,
+            rejected=self.rejected,
+            stale=self.stale,
+            uptime_s=self.uptime_s,
+            pool_url=self.pool_url,
+            pool_user=self.pool_user,
+            errors=tuple(self.errors),
+            hashboards=tuple(Hashboard(**b.model_dump()) for b in self.hashboards),
+            pools=tuple(PoolState(**p.model_dump()) for p in self.pools),
+        )
+
+    @classmethod
+    def from_domain(cls, miner: MinerIdentity, s: Sample) -> SampleIn:
+        return cls(
+            miner=MinerIn.from_domain(miner),
+            ts=s.ts,
+            hashrate_hs=s.hashrate_hs,
+            hashrate_expected_hs=s.hashrate_expected_hs,
+            temp_c=s.temp_c,
+            temp_max_c=s.temp_max_c,
+            chip_temp_c=s.chip_temp_c,
+            fans_rpm=list(s.fans_rpm),
+            power_w=s.power_w,
+            accepted=s.accepted,
+            rejected=s.rejected,
+            stale=s.stale,
+            uptime_s=s.uptime_s,
+            pool_url=s.pool_url,
+            pool_user=s.pool_user,
+            errors=list(s.errors),
+            hashboards=[HashboardIn(**_slots(b)) for b in s.hashboards],
+            pools=[PoolIn(**_slots(p)) for p in s.pools],
+        )
+
+
+class EventIn(_Strict):
+    ts: datetime
+    kind: EventKind
+    key: Annotated[str, Field(min_length=1, max_length=200)]
+    miner_key: Str64 | None = None
+    message: Annotated[str, Field(max_length=1000)] = ""
+    data: dict[Str64, Any] = Field(default_factory=dict, max_length=32)
+
+    @field_validator("ts")
+    @classmethod
+    def _ts_utc(cls, v: datetime) -> datetime:
+        return _utc(v)
+
+    @field_validator("data")
+    @classmethod
+    def _finite(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name, value in v.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"data.{name} must be a finite number")
+            if isinstance(value, str) and len(value) > 1000:
+                raise ValueError(f"data.{name} is longer than 1000 characters")
+        return v
+
+    def to_domain(self) -> Event:
+        return Event(
+            ts=self.ts, kind=self.kind, key=self.key, miner_key=self.miner_key,
+            message=self.message, data=dict(self.data),
+        )
+
+    @classmethod
+    def from_domain(cls, e: Event) -> EventIn:
+        return cls(
+            ts=e.ts, kind=e.kind, key=e.key, miner_key=e.miner_key,
+            message=e.message, data=dict(e.data),
+        )
+
+
+class IngestBatch(_Strict):
+    """One batch from one sentry. `seq` increases per sentry; a replayed seq is stored once."""
+
+    seq: int = Field(ge=0, le=2**62)
+    sent_at: datetime | None = None
+    samples: list[SampleIn] = Field(default_factory=list, max_length=MAX_SAMPLES)
+    events: list[EventIn] = Field(default_factory=list, max_length=MAX_EVENTS)
+
+
+class IngestAck(BaseModel):
+    seq: int
+    stored: bool = Field(description="false when this seq had been stored before (a replay)")
+    samples: int
+    events: int
+
+
+def _slots(obj: object) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]

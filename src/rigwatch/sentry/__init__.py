@@ -1,0 +1,1 @@
+"""The agent on the miners' LAN: discover, poll, spool, push."""

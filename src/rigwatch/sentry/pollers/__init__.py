@@ -1,0 +1,1 @@
+"""Ways of reading one miner; each yields rigwatch samples."""
