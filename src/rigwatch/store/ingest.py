@@ -1,0 +1,497 @@
+"""The write path: sentry batches into the store, idempotently, in bulk.
+
+Everything runs inside the caller's transaction (the commander's single writer
+commits every second or so) and issues one statement per table per call, with
+executemany over lists of dicts: per-row round trips are what makes a store
+slow, not the rows themselves.
+
+Ordering rules, so that replays and late batches are harmless:
+- a batch is stored once per (sentry_id, seq); a repeat writes nothing;
+- raw rows use ON CONFLICT DO NOTHING;
+- the latest state only moves forward in time (an UPSERT guarded by ts), so a
+  late sample never rolls the live view back;
+- share deltas chain from the latest state; a sample older than that state gets
+  no delta, because the newer sample's delta already covers its interval.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, case, select, update
+from sqlalchemy.engine import Connection
+
+from rigwatch.domain.batch import Batch, Reading
+from rigwatch.domain.counters import delta
+from rigwatch.domain.models import EventKind, MinerKind, MinerStatus, Sample
+from rigwatch.domain.status import status_for, warnings_for
+from rigwatch.domain.views import MinerUpdate
+from rigwatch.store import jsontext
+from rigwatch.store.dialect import insert_for, insert_ignore
+from rigwatch.store.tables import (
+    events,
+    hashboard_samples,
+    ingest_batches,
+    miner_state,
+    miners,
+    samples,
+    sentries,
+)
+from rigwatch.store.timestamps import from_us, to_us
+
+_IN_CHUNK = 500
+_IDENTITY = ("kind", "ip", "mac", "hostname", "make", "model", "firmware", "worker")
+_STATE_COLUMNS = tuple(c.name for c in miner_state.columns if c.name != "miner_id")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What happened to one batch; `updates` feed the live stream."""
+
+    sentry_id: int
+    seq: int
+    stored: bool
+    samples: int
+    events: int
+    updates: list[MinerUpdate] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Chain:
+    """The newest counters seen for one miner, to derive the next deltas from."""
+
+    ts: int
+    accepted: int | None
+    rejected: int | None
+    stale: int | None
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
+
+
+def _new_batches(conn: Connection, batches: Sequence[Batch]) -> list[int]:
+    """Positions of the batches not stored before (nor earlier in this same call)."""
+    by_sentry: dict[int, set[int]] = defaultdict(set)
+    for batch in batches:
+        by_sentry[batch.sentry_id].add(batch.seq)
+    seen: set[tuple[int, int]] = set()
+    for sentry_id, seqs in by_sentry.items():
+        for chunk in _chunks(sorted(seqs)):
+            query = select(ingest_batches.c.seq).where(
+                ingest_batches.c.sentry_id == sentry_id, ingest_batches.c.seq.in_(chunk)
+            )
+            stored: list[int] = list(conn.execute(query).scalars())
+            seen.update((sentry_id, seq) for seq in stored)
+    fresh: list[int] = []
+    for position, batch in enumerate(batches):
+        ident = (batch.sentry_id, batch.seq)
+        if ident not in seen:
+            seen.add(ident)
+            fresh.append(position)
+    return fresh
+
+
+def _merge_identities(readings: Iterable[Reading]) -> dict[str, dict[str, Any]]:
+    """Per miner key: the newest non-None identity fields and the ts range seen."""
+    merged: dict[str, dict[str, Any]] = {}
+    for reading in sorted(readings, key=lambda r: r.sample.ts):
+        ident = reading.miner
+        ts = to_us(reading.sample.ts)
+        entry = merged.setdefault(ident.key, {"first_seen": ts, "last_seen": ts})
+        entry["last_seen"] = ts
+        entry["kind"] = str(ident.kind)
+        for name in _IDENTITY[1:]:
+            value = getattr(ident, name)
+            if value is not None:
+                entry[name] = value
+    return merged
+
+
+def _select_miners(conn: Connection, sentry_id: int, keys: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for chunk in _chunks(keys):
+        rows = conn.execute(
+            select(miners).where(miners.c.sentry_id == sentry_id, miners.c.key.in_(chunk))
+        )
+        found.update((row.key, row) for row in rows)
+    return found
+
+
+def _upsert_miners(
+    conn: Connection, batches: Sequence[Batch]
+) -> tuple[dict[tuple[int, str], int], dict[int, str]]:
+    """Create unknown miners, refresh identity and last_seen of known ones.
+
+    Returns ids by (sentry_id, key) for every known miner the batches mention
+    (readings or events) and each id's kind.
+    """
+    readings: dict[int, list[Reading]] = defaultdict(list)
+    keys: dict[int, set[str]] = defaultdict(set)
+    for batch in batches:
+        readings[batch.sentry_id].extend(batch.readings)
+        keys[batch.sentry_id].update(r.miner.key for r in batch.readings)
+        keys[batch.sentry_id].update(e.miner_key for e in batch.events if e.miner_key)
+    ids: dict[tuple[int, str], int] = {}
+    kinds: dict[int, str] = {}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for sentry_id, key_set in keys.items():
+        existing = _select_miners(conn, sentry_id, sorted(key_set))
+        for key, row in existing.items():
+            ids[(sentry_id, key)] = row.id
+            kinds[row.id] = row.kind
+        for key, entry in _merge_identities(readings[sentry_id]).items():
+            row = existing.get(key)
+            if row is None:
+                inserts.append(
+                    {name: entry.get(name) for name in _IDENTITY}
+                    | {
+                        "sentry_id": sentry_id,
+                        "key": key,
+                        "tags": "[]",
+                        "first_seen": entry["first_seen"],
+                        "last_seen": entry["last_seen"],
+                    }
+                )
+                continue
+            values = {name: entry.get(name, getattr(row, name)) for name in _IDENTITY}
+            values["last_seen"] = max(row.last_seen, entry["last_seen"])
+            values["first_seen"] = min(row.first_seen, entry["first_seen"])
+            if any(values[name] != getattr(row, name) for name in values):
+                updates.append({f"b_{name}": value for name, value in values.items()})
+                updates[-1]["b_id"] = row.id
+                kinds[row.id] = values["kind"]
+    if updates:
+        conn.execute(
+            update(miners)
+            .where(miners.c.id == bindparam("b_id"))
+            .values(
+                {name: bindparam(f"b_{name}") for name in (*_IDENTITY, "first_seen", "last_seen")}
+            ),
+            updates,
+        )
+    if inserts:
+        conn.execute(insert_for(conn, miners), inserts)
+        by_sentry: dict[int, list[str]] = defaultdict(list)
+        for row in inserts:
+            by_sentry[row["sentry_id"]].append(row["key"])
+        for sentry_id, new_keys in by_sentry.items():
+            for key, row in _select_miners(conn, sentry_id, new_keys).items():
+                ids[(sentry_id, key)] = row.id
+                kinds[row.id] = row.kind
+    return ids, kinds
+
+
+def _load_chains(conn: Connection, miner_ids: Sequence[int]) -> dict[int, _Chain]:
+    chains: dict[int, _Chain] = {}
+    cols = (
+        miner_state.c.miner_id,
+        miner_state.c.ts,
+        miner_state.c.accepted,
+        miner_state.c.rejected,
+        miner_state.c.stale,
+    )
+    for chunk in _chunks(miner_ids):
+        for row in conn.execute(select(*cols).where(miner_state.c.miner_id.in_(chunk))):
+            chains[row.miner_id] = _Chain(row.ts, row.accepted, row.rejected, row.stale)
+    return chains
+
+
+def _state_row(miner_id: int, ts: int, sample: Sample) -> dict[str, Any]:
+    warnings = warnings_for(sample)
+    return {
+        "miner_id": miner_id,
+        "ts": ts,
+        "status": str(status_for(sample)),
+        "warnings": jsontext.dumps(warnings),
+        "hashrate_hs": sample.hashrate_hs,
+        "hashrate_expected_hs": sample.hashrate_expected_hs,
+        "temp_c": sample.temp_c,
+        "temp_max_c": sample.temp_max_c,
+        "chip_temp_c": sample.chip_temp_c,
+        "fans_rpm": jsontext.dumps(list(sample.fans_rpm)),
+        "power_w": sample.power_w,
+        "accepted": sample.accepted,
+        "rejected": sample.rejected,
+        "stale": sample.stale,
+        "uptime_s": sample.uptime_s,
+        "pool_url": sample.pool_url,
+        "pool_user": sample.pool_user,
+        "errors": jsontext.dumps(list(sample.errors)),
+        "hashboards": jsontext.dumps(
+            [
+                {
+                    "index": b.index,
+                    "hashrate_hs": b.hashrate_hs,
+                    "temp_c": b.temp_c,
+                    "chip_temp_c": b.chip_temp_c,
+                    "chips": b.chips,
+                    "chips_expected": b.chips_expected,
+                    "missing": b.missing,
+                }
+                for b in sample.hashboards
+            ]
+        ),
+        "pools": jsontext.dumps(
+            [
+                {
+                    "url": p.url,
+                    "user": p.user,
+                    "active": p.active,
+                    "alive": p.alive,
+                    "accepted": p.accepted,
+                    "rejected": p.rejected,
+                    "stale": p.stale,
+                }
+                for p in sample.pools
+            ]
+        ),
+    }
+
+
+def _write_samples(
+    conn: Connection, batches: Sequence[Batch], ids: dict[tuple[int, str], int]
+) -> None:
+    """Raw rows with share deltas, plus the forward-only latest state."""
+    keyed: list[tuple[int, int, Sample]] = []
+    for batch in batches:
+        for reading in batch.readings:
+            miner_id = ids[(batch.sentry_id, reading.miner.key)]
+            keyed.append((miner_id, to_us(reading.sample.ts), reading.sample))
+    if not keyed:
+        return
+    keyed.sort(key=lambda item: (item[0], item[1]))
+    chains = _load_chains(conn, sorted({miner_id for miner_id, _, _ in keyed}))
+    sample_rows: list[dict[str, Any]] = []
+    board_rows: list[dict[str, Any]] = []
+    latest: dict[int, tuple[int, Sample]] = {}
+    for miner_id, ts, sample in keyed:
+        chain = chains.get(miner_id)
+        acc_d = rej_d = stale_d = None
+        if chain is None or ts > chain.ts:
+            if chain is not None:
+                acc_d = delta(chain.accepted, sample.accepted)
+                rej_d = delta(chain.rejected, sample.rejected)
+                stale_d = delta(chain.stale, sample.stale)
+            chains[miner_id] = _Chain(ts, sample.accepted, sample.rejected, sample.stale)
+            latest[miner_id] = (ts, sample)
+        sample_rows.append(
+            {
+                "ts": ts,
+                "miner_id": miner_id,
+                "hashrate_hs": sample.hashrate_hs,
+                "hashrate_expected_hs": sample.hashrate_expected_hs,
+                "temp_c": sample.temp_c,
+                "temp_max_c": sample.temp_max_c,
+                "chip_temp_c": sample.chip_temp_c,
+                "fans_rpm": jsontext.dumps(list(sample.fans_rpm)) if sample.fans_rpm else None,
+                "power_w": sample.power_w,
+                "accepted": sample.accepted,
+                "rejected": sample.rejected,
+                "stale": sample.stale,
+                "accepted_delta": acc_d,
+                "rejected_delta": rej_d,
+                "stale_delta": stale_d,
+                "uptime_s": sample.uptime_s,
+                "pool_url": sample.pool_url,
+            }
+        )
+        board_rows.extend(
+            {
+                "ts": ts,
+                "miner_id": miner_id,
+                "idx": board.index,
+                "hashrate_hs": board.hashrate_hs,
+                "temp_c": board.temp_c,
+                "chip_temp_c": board.chip_temp_c,
+                "chips": board.chips,
+                "chips_expected": board.chips_expected,
+                "missing": board.missing,
+            }
+            for board in sample.hashboards
+        )
+    conn.execute(insert_ignore(conn, samples), sample_rows)
+    if board_rows:
+        conn.execute(insert_ignore(conn, hashboard_samples), board_rows)
+    if not latest:
+        return
+    upsert = insert_for(conn, miner_state)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[miner_state.c.miner_id],
+        set_={name: upsert.excluded[name] for name in _STATE_COLUMNS},
+        where=miner_state.c.ts < upsert.excluded.ts,
+    )
+    conn.execute(upsert, [_state_row(mid, ts, s) for mid, (ts, s) in latest.items()])
+
+
+_STATUS_EVENTS = {
+    EventKind.MINER_OFFLINE: update(miner_state)
+    .where(miner_state.c.miner_id == bindparam("b_miner_id"), miner_state.c.ts < bindparam("b_ts"))
+    .values(ts=bindparam("b_ts"), status=str(MinerStatus.OFFLINE)),
+    EventKind.MINER_ONLINE: update(miner_state)
+    .where(miner_state.c.miner_id == bindparam("b_miner_id"), miner_state.c.ts < bindparam("b_ts"))
+    .values(
+        ts=bindparam("b_ts"),
+        status=case(
+            (miner_state.c.warnings == "[]", str(MinerStatus.ONLINE)),
+            else_=str(MinerStatus.WARNING),
+        ),
+    ),
+}
+
+
+def _write_events(
+    conn: Connection, batches: Sequence[Batch], ids: dict[tuple[int, str], int]
+) -> None:
+    """Append events once each, then apply offline / online to the latest state."""
+    rows: list[dict[str, Any]] = []
+    status_changes: list[tuple[int, EventKind, int]] = []
+    for batch in batches:
+        for event in batch.events:
+            miner_id = ids.get((batch.sentry_id, event.miner_key)) if event.miner_key else None
+            ts = to_us(event.ts)
+            rows.append(
+                {
+                    "ts": ts,
+                    "kind": str(event.kind),
+                    "key": event.key,
+                    "sentry_id": batch.sentry_id,
+                    "miner_id": miner_id,
+                    "message": event.message,
+                    "data": jsontext.dumps(event.data),
+                }
+            )
+            if miner_id is not None and event.kind in _STATUS_EVENTS:
+                status_changes.append((ts, event.kind, miner_id))
+    if rows:
+        conn.execute(insert_ignore(conn, events), rows)
+    # Apply in time order, one executemany per run of the same kind, so that an
+    # offline followed by an online in one call ends online (and vice versa).
+    status_changes.sort(key=lambda change: change[0])
+    run: list[dict[str, Any]] = []
+    run_kind: EventKind | None = None
+    for ts, kind, miner_id in status_changes:
+        if kind != run_kind and run:
+            conn.execute(_STATUS_EVENTS[run_kind], run)  # type: ignore[index]
+            run = []
+        run_kind = kind
+        run.append({"b_miner_id": miner_id, "b_ts": ts})
+    if run and run_kind is not None:
+        conn.execute(_STATUS_EVENTS[run_kind], run)
+
+
+def _touch_sentries(conn: Connection, batches: Sequence[Batch], now_us: int) -> None:
+    newest: dict[int, int] = {}
+    for batch in batches:
+        newest[batch.sentry_id] = max(batch.seq, newest.get(batch.sentry_id, batch.seq))
+    seq: BindParameter[int] = bindparam("b_seq")
+    conn.execute(
+        update(sentries)
+        .where(sentries.c.id == bindparam("b_id"))
+        .values(
+            last_seen_at=now_us,
+            last_seq=case(
+                (sentries.c.last_seq.is_(None), seq),
+                (sentries.c.last_seq < seq, seq),
+                else_=sentries.c.last_seq,
+            ),
+        ),
+        [{"b_id": sentry_id, "b_seq": s} for sentry_id, s in newest.items()],
+    )
+
+
+def _latest_updates(
+    conn: Connection, miner_ids: Sequence[int], kinds: dict[int, str]
+) -> dict[int, MinerUpdate]:
+    found: dict[int, MinerUpdate] = {}
+    cols = (
+        miner_state.c.miner_id,
+        miners.c.key,
+        miner_state.c.status,
+        miner_state.c.ts,
+        miner_state.c.hashrate_hs,
+        miner_state.c.hashrate_expected_hs,
+        miner_state.c.temp_c,
+        miner_state.c.temp_max_c,
+        miner_state.c.power_w,
+    )
+    for chunk in _chunks(miner_ids):
+        query = (
+            select(*cols)
+            .join(miners, miners.c.id == miner_state.c.miner_id)
+            .where(miner_state.c.miner_id.in_(chunk))
+        )
+        for row in conn.execute(query):
+            found[row.miner_id] = MinerUpdate(
+                miner_id=row.miner_id,
+                key=row.key,
+                kind=MinerKind(kinds[row.miner_id]),
+                status=MinerStatus(row.status),
+                ts=from_us(row.ts),
+                hashrate_hs=row.hashrate_hs,
+                hashrate_expected_hs=row.hashrate_expected_hs,
+                temp_c=row.temp_c,
+                temp_max_c=row.temp_max_c,
+                power_w=row.power_w,
+            )
+    return found
+
+
+def _touched(batch: Batch, ids: dict[tuple[int, str], int]) -> list[int]:
+    keys = [r.miner.key for r in batch.readings]
+    keys += [e.miner_key for e in batch.events if e.miner_key]
+    touched = {ids[(batch.sentry_id, k)] for k in keys if (batch.sentry_id, k) in ids}
+    return sorted(touched)
+
+
+def write_batches(conn: Connection, batches: Sequence[Batch], now: datetime) -> list[BatchResult]:
+    """Store sentry batches in the caller's transaction; one result per batch, in order."""
+    if not batches:
+        return []
+    now_us = to_us(now)
+    positions = set(_new_batches(conn, batches))
+    _touch_sentries(conn, batches, now_us)
+    fresh = [batch for position, batch in enumerate(batches) if position in positions]
+    if not fresh:
+        return [BatchResult(b.sentry_id, b.seq, stored=False, samples=0, events=0) for b in batches]
+    conn.execute(
+        insert_ignore(conn, ingest_batches),
+        [
+            {
+                "sentry_id": b.sentry_id,
+                "seq": b.seq,
+                "received_at": now_us,
+                "samples": len(b.readings),
+                "events": len(b.events),
+            }
+            for b in fresh
+        ],
+    )
+    ids, kinds = _upsert_miners(conn, fresh)
+    _write_samples(conn, fresh, ids)
+    _write_events(conn, fresh, ids)
+    all_touched = sorted({mid for batch in fresh for mid in _touched(batch, ids)})
+    latest = _latest_updates(conn, all_touched, kinds)
+    results: list[BatchResult] = []
+    for position, batch in enumerate(batches):
+        if position not in positions:
+            results.append(BatchResult(batch.sentry_id, batch.seq, False, 0, 0))
+            continue
+        updates = [latest[mid] for mid in _touched(batch, ids) if mid in latest]
+        results.append(
+            BatchResult(
+                batch.sentry_id,
+                batch.seq,
+                stored=True,
+                samples=len(batch.readings),
+                events=len(batch.events),
+                updates=updates,
+            )
+        )
+    return results

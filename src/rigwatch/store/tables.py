@@ -1,0 +1,231 @@
+"""The schema as SQLAlchemy Core tables; migration 0001 creates exactly this.
+
+Every timestamp is BIGINT microseconds since the epoch, UTC (see `timestamps`).
+The raw time series (`samples`, `hashboard_samples`) are keyed time-first and
+WITHOUT ROWID on SQLite, with no foreign keys and no per-miner index: measured
+on the target machine, an index on (miner_id, ts) makes ingest 5x slower
+because every commit dirties one index page per miner. Per-miner reads filter
+a time range; charts will read rollups. JSON columns are plain text so both
+databases store the same bytes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+CREDENTIAL_KINDS = ("enroll", "sentry", "apikey")
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+sentries = Table(
+    "sentries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("enrolled_at", BigInteger),
+    Column("revoked_at", BigInteger),
+    Column("last_seen_at", BigInteger),
+    Column("last_seq", BigInteger),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16)),
+    Column("sentry_id", Integer, ForeignKey("sentries.id", ondelete="CASCADE")),
+    Column("created_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+    Column("revoked_at", BigInteger),
+    CheckConstraint("kind IN ('enroll', 'sentry', 'apikey')", name="kind"),
+    Index(None, "sentry_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "user_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("target", String(500), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index(None, "ts"),
+)
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("sentry_id", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+    PrimaryKeyConstraint("sentry_id", "seq"),
+    sqlite_with_rowid=False,
+)
+
+miners = Table(
+    "miners",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sentry_id", Integer, ForeignKey("sentries.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("make", String(100)),
+    Column("model", String(100)),
+    Column("firmware", String(200)),
+    Column("ip", String(64)),
+    Column("mac", String(32)),
+    Column("hostname", String(255)),
+    Column("worker", String(255)),
+    Column("tags", Text, nullable=False),
+    Column("rack", String(100)),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    UniqueConstraint("sentry_id", "key"),
+)
+
+samples = Table(
+    "samples",
+    metadata,
+    Column("ts", BigInteger, nullable=False),
+    Column("miner_id", Integer, nullable=False),
+    Column("hashrate_hs", Float),
+    Column("hashrate_expected_hs", Float),
+    Column("temp_c", Float),
+    Column("temp_max_c", Float),
+    Column("chip_temp_c", Float),
+    Column("fans_rpm", Text),
+    Column("power_w", Float),
+    Column("accepted", BigInteger),
+    Column("rejected", BigInteger),
+    Column("stale", BigInteger),
+    Column("accepted_delta", BigInteger),
+    Column("rejected_delta", BigInteger),
+    Column("stale_delta", BigInteger),
+    Column("uptime_s", BigInteger),
+    Column("pool_url", String(500)),
+    PrimaryKeyConstraint("ts", "miner_id"),
+    sqlite_with_rowid=False,
+)
+
+hashboard_samples = Table(
+    "hashboard_samples",
+    metadata,
+    Column("ts", BigInteger, nullable=False),
+    Column("miner_id", Integer, nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("hashrate_hs", Float),
+    Column("temp_c", Float),
+    Column("chip_temp_c", Float),
+    Column("chips", Integer),
+    Column("chips_expected", Integer),
+    Column("missing", Boolean, nullable=False),
+    PrimaryKeyConstraint("ts", "miner_id", "idx"),
+    sqlite_with_rowid=False,
+)
+
+miner_state = Table(
+    "miner_state",
+    metadata,
+    Column(
+        "miner_id",
+        Integer,
+        ForeignKey("miners.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("ts", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("warnings", Text, nullable=False),
+    Column("hashrate_hs", Float),
+    Column("hashrate_expected_hs", Float),
+    Column("temp_c", Float),
+    Column("temp_max_c", Float),
+    Column("chip_temp_c", Float),
+    Column("fans_rpm", Text, nullable=False),
+    Column("power_w", Float),
+    Column("accepted", BigInteger),
+    Column("rejected", BigInteger),
+    Column("stale", BigInteger),
+    Column("uptime_s", BigInteger),
+    Column("pool_url", String(500)),
+    Column("pool_user", String(500)),
+    Column("errors", Text, nullable=False),
+    Column("hashboards", Text, nullable=False),
+    Column("pools", Text, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("sentry_id", Integer, ForeignKey("sentries.id")),
+    Column("miner_id", Integer, ForeignKey("miners.id", ondelete="SET NULL")),
+    Column("message", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("sentry_id", "key"),
+    Index(None, "ts"),
+    Index(None, "miner_id", "id"),
+)
