@@ -1,4 +1,7 @@
-"""Every setting of rigwatch, in one place (env `RIGWATCH_*`, nested with `__`, `*_FILE` for secrets)."""
+"""Every setting of rigwatch, in one place.
+
+Env `RIGWATCH_*`, nested with `__`, `*_FILE` for secrets.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Commander and CLI settings. Each field's description is its documentation."""
 
-    model_config = SettingsConfigDict(env_prefix="RIGWATCH_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="RIGWATCH_", env_nested_delimiter="__", extra="ignore"
+    )
 
     data_dir: Path = Field(
         default=Path("./rigwatch-data"),
@@ -33,13 +38,15 @@ class Settings(BaseSettings):
     offline_after_s: float = Field(
         default=120.0,
         gt=0,
-        description="A miner with no sample for this long is shown offline even if no event said so.",
+        description="A miner silent this long is shown offline even if no event said so.",
     )
     stream_max_clients: int = Field(
         default=200, ge=1, description="Cap on concurrent live-stream (SSE) connections."
     )
     stream_replay: int = Field(
-        default=5000, ge=10, description="Updates kept for clients that reconnect with Last-Event-ID."
+        default=5000,
+        ge=10,
+        description="Updates kept for clients that reconnect with Last-Event-ID.",
     )
     stream_heartbeat_s: float = Field(
         default=15.0, gt=0, description="Seconds between heartbeats on an idle live stream."

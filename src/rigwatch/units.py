@@ -31,7 +31,8 @@ def format_hashrate(hs: float | None, digits: int = 2) -> str:
         return "—"
     value = float(hs)
     i = 0
-    while abs(value) >= 1000 and i < len(_SI) - 1:
+    # Compare the rounded figure, so 999.996 TH/s reads 1.00 PH/s rather than 1000.00 TH/s.
+    while abs(round(value, digits)) >= 1000 and i < len(_SI) - 1:
         value /= 1000
         i += 1
     return f"{value:.{digits}f} {_SI[i]}H/s"

@@ -1,1 +1,1 @@
-"""rigwatch.commander.api."""
+"""REST API under /api/v1: one module per resource."""

@@ -1,0 +1,212 @@
+"""The `rigwatch` command: serve, sentry, sim, demo, and the admin commands on the store."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from rigwatch.config import Settings
+from rigwatch.domain.models import Role
+
+app = typer.Typer(no_args_is_help=True, help="rigwatch: monitor and manage a mining farm.")
+db_app = typer.Typer(no_args_is_help=True, help="The store: migrations.")
+sentry_app = typer.Typer(no_args_is_help=True, help="Sentries: enroll, revoke, run one.")
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys for scripts.")
+user_app = typer.Typer(no_args_is_help=True, help="People who sign in to the dashboard.")
+app.add_typer(db_app, name="db")
+app.add_typer(sentry_app, name="sentry")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _engine(settings: Settings) -> Engine:
+    from rigwatch.store.engine import make_engine, upgrade
+
+    engine = make_engine(settings.resolved_database_url())
+    upgrade(engine)
+    return engine
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port")] = None,
+    verbose: bool = False,
+) -> None:
+    """Run the commander: ingest, API, live stream and dashboard."""
+    import uvicorn
+
+    from rigwatch.commander.app import create_app
+    from rigwatch.commander.bootstrap import FIRST_ADMIN, ensure_admin
+
+    _logging(verbose)
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    app_ = create_app(settings)
+    password = ensure_admin(_engine(settings))
+    if password:
+        console.print(
+            f"First start: created user [bold]{FIRST_ADMIN}[/bold] with password "
+            f"[bold]{password}[/bold] (shown once; change it with `rigwatch user passwd`)."
+        )
+    console.print(f"rigwatch commander on http://{settings.host}:{settings.port}/")
+    uvicorn.run(
+        app_, host=settings.host, port=settings.port, log_level="info" if verbose else "warning"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (also done at each start)."""
+    settings = Settings()
+    _engine(settings).dispose()
+    console.print(f"store at head: {settings.resolved_database_url().split('@')[-1]}")
+
+
+@sentry_app.command("add")
+def sentry_add(name: str, site: Annotated[str, typer.Option(help="Site name")] = "default") -> None:
+    """Create a sentry and print its one-time enrollment token."""
+    from rigwatch.store import auth as store_auth
+    from rigwatch.store import queries
+
+    engine = _engine(Settings())
+    with engine.begin() as conn:
+        if any(r.name == name for r in queries.list_sentries(conn)):
+            raise _fail(f"a sentry named {name!r} exists")
+        _id, token = store_auth.create_sentry(conn, name, site=site)
+        store_auth.audit(conn, "cli", "sentry.create", name)
+    engine.dispose()
+    console.print(f"Sentry [bold]{name}[/bold] created. Enrollment token (shown once):")
+    console.print(token, soft_wrap=True, highlight=False)
+
+
+@sentry_app.command("revoke")
+def sentry_revoke(name: str) -> None:
+    """Cut a sentry off: its credential stops working at once."""
+    from rigwatch.store import auth as store_auth
+
+    engine = _engine(Settings())
+    with engine.begin() as conn:
+        found = store_auth.revoke_sentry(conn, name)
+        if found:
+            store_auth.audit(conn, "cli", "sentry.revoke", name)
+    engine.dispose()
+    if not found:
+        raise _fail(f"no sentry named {name!r}")
+    console.print(f"Sentry [bold]{name}[/bold] revoked.")
+
+
+@sentry_app.command("list")
+def sentry_list() -> None:
+    """Every sentry with its state."""
+    from rigwatch.store import queries
+
+    engine = _engine(Settings())
+    with engine.connect() as conn:
+        rows = queries.list_sentries(conn)
+    engine.dispose()
+    table = Table("id", "name", "site", "enrolled", "revoked", "last seen", "miners")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.name,
+            r.site,
+            str(r.enrolled),
+            str(r.revoked),
+            str(r.last_seen or "—"),
+            str(r.miners),
+        )
+    console.print(table)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: str,
+    role: Annotated[Role, typer.Option(help="What the key may do")] = Role.VIEWER,
+) -> None:
+    """Create an API key; send it as `Authorization: Bearer KEY`."""
+    from rigwatch.store import auth as store_auth
+
+    engine = _engine(Settings())
+    with engine.begin() as conn:
+        key = store_auth.create_api_key(conn, name, role)
+        store_auth.audit(conn, "cli", "apikey.create", name, role.value)
+    engine.dispose()
+    console.print(f"API key [bold]{name}[/bold] ({role.value}), shown once:")
+    console.print(key, soft_wrap=True, highlight=False)
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin, operator or viewer")] = Role.VIEWER,
+    password_file: Annotated[
+        Path | None, typer.Option(help="Read the password from this file")
+    ] = None,
+) -> None:
+    """Add a person; prints a generated password unless one is given in a file."""
+    from rigwatch.store import auth as store_auth
+
+    password = password_file.read_text().strip() if password_file else secrets.token_urlsafe(12)
+    if len(password) < 8:
+        raise _fail("password must have at least 8 characters")
+    engine = _engine(Settings())
+    with engine.begin() as conn:
+        if store_auth.user_id(conn, username) is not None:
+            raise _fail(f"user {username!r} exists")
+        store_auth.create_user(conn, username, password, role)
+        store_auth.audit(conn, "cli", "user.create", username, role.value)
+    engine.dispose()
+    shown = "" if password_file else f" with password [bold]{password}[/bold] (shown once)"
+    console.print(f"User [bold]{username}[/bold] ({role.value}) created{shown}.")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: str,
+    password_file: Annotated[
+        Path | None, typer.Option(help="Read the password from this file")
+    ] = None,
+) -> None:
+    """Set a new password; prints a generated one unless given in a file."""
+    from rigwatch.store import auth as store_auth
+
+    password = password_file.read_text().strip() if password_file else secrets.token_urlsafe(12)
+    engine = _engine(Settings())
+    with engine.begin() as conn:
+        if not store_auth.set_password(conn, username, password):
+            raise _fail(f"no user {username!r}")
+        store_auth.audit(conn, "cli", "user.passwd", username)
+    engine.dispose()
+    shown = "" if password_file else f": [bold]{password}[/bold] (shown once)"
+    console.print(f"Password of [bold]{username}[/bold] changed{shown}.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

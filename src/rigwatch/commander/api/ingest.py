@@ -1,0 +1,68 @@
+"""`POST /api/v1/ingest`: the hot path from sentries into the store."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import ValidationError
+
+from rigwatch.commander.api.errors import unprocessable
+from rigwatch.commander.auth import RW, SentryCaller
+from rigwatch.commander.writer import WriterStopped
+from rigwatch.domain.batch import Batch, Reading
+from rigwatch.protocols.ingest import MAX_BODY_BYTES, IngestAck, IngestBatch
+
+router = APIRouter(tags=["ingest"])
+
+
+async def _bounded_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def to_batch(sentry_id: int, body: IngestBatch) -> Batch:
+    return Batch(
+        sentry_id=sentry_id,
+        seq=body.seq,
+        readings=tuple(Reading(s.miner.to_domain(), s.to_domain()) for s in body.samples),
+        events=tuple(e.to_domain() for e in body.events),
+    )
+
+
+@router.post(
+    "/ingest",
+    response_model=IngestAck,
+    responses={401: {"description": "bad credential"}, 413: {}, 422: {}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": IngestBatch.model_json_schema()}},
+        }
+    },
+)
+async def ingest(request: Request, sentry: SentryCaller, rw: RW) -> IngestAck:
+    """Store one batch. A replayed `seq` is acknowledged (`stored: false`), changing nothing."""
+    raw = await _bounded_body(request)
+    try:
+        body = IngestBatch.model_validate_json(raw)
+    except ValidationError as exc:
+        rw.count("ingest_rejected")
+        raise unprocessable(exc) from exc
+    assert sentry.sentry_id is not None  # noqa: S101 - guaranteed by require_sentry
+    try:
+        result = await rw.writer.submit(to_batch(sentry.sentry_id, body))
+    except WriterStopped as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
+    rw.count("ingest_batches")
+    rw.count("ingest_samples", result.samples)
+    return IngestAck(
+        seq=body.seq, stored=result.stored, samples=result.samples, events=result.events
+    )

@@ -1,0 +1,59 @@
+"""Health and the live stream."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+import rigwatch
+from rigwatch.commander.auth import RW, Viewer
+from rigwatch.commander.stream import TooManyClients
+
+router = APIRouter(tags=["system"])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    writer_backlog: int
+    stream_clients: int
+
+
+@router.get("/health", response_model=Health)
+def health(rw: RW) -> Health:
+    """Liveness and readiness: no login needed, nothing secret in it."""
+    try:
+        rw.read(lambda c: c.execute(text("SELECT 1")).scalar())
+        database = "ok"
+    except Exception as exc:  # noqa: BLE001 - health reports the failure instead of raising
+        database = f"error: {type(exc).__name__}"
+    return Health(
+        status="ok" if database == "ok" else "unhealthy",
+        version=rigwatch.__version__,
+        database=database,
+        writer_backlog=rw.writer.backlog,
+        stream_clients=rw.hub.clients,
+    )
+
+
+@router.get("/stream", response_class=StreamingResponse, responses={503: {}})
+async def stream(
+    _: Viewer,
+    rw: RW,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> StreamingResponse:
+    """Server-sent events: `miners` and `summary` updates with ids; resume with Last-Event-ID."""
+    try:
+        body = rw.hub.subscribe(last_event_id)
+    except TooManyClients as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "10"}) from exc
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

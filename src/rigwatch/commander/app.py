@@ -1,0 +1,66 @@
+"""The commander's ASGI app: API, ingest, live stream and dashboard on one store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from rigwatch.commander.api import farm, ingest, sentries, system
+from rigwatch.commander.context import Commander
+from rigwatch.commander.live import LiveFeed
+from rigwatch.commander.stream import StreamHub
+from rigwatch.commander.web import routes as web
+from rigwatch.commander.writer import IngestWriter
+from rigwatch.config import Settings
+from rigwatch.store.engine import make_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url())
+    upgrade(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        hub = StreamHub(
+            replay=settings.stream_replay,
+            max_clients=settings.stream_max_clients,
+            heartbeat_s=settings.stream_heartbeat_s,
+        )
+        writer = IngestWriter(
+            engine, max_rows=settings.writer_max_rows, max_delay_s=settings.writer_max_delay_s
+        )
+        rw = Commander(settings=settings, engine=engine, writer=writer, hub=hub)
+        feed = LiveFeed(rw, loop)
+        writer.on_stored = feed.on_stored
+        app.state.rw = rw
+        writer.start()
+        summaries = asyncio.create_task(feed.summaries(), name="live-summaries")
+        try:
+            yield
+        finally:
+            hub.close_all()
+            summaries.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await summaries
+            await asyncio.to_thread(writer.stop)
+            engine.dispose()
+
+    app = FastAPI(
+        title="rigwatch commander",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    for router in (system.router, ingest.router, sentries.router, farm.router):
+        app.include_router(router, prefix="/api/v1")
+    web.mount(app, settings)
+    return app

@@ -1,0 +1,183 @@
+"""Server-rendered pages: login, the farm overview and a miner's page."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from rigwatch.commander.auth import RW, SESSION_COOKIE, is_loopback, session_principal
+from rigwatch.commander.context import Commander
+from rigwatch.config import Settings
+from rigwatch.domain.models import Role
+from rigwatch.domain.views import Principal
+from rigwatch.store import auth as store_auth
+from rigwatch.store import queries
+from rigwatch.units import format_hashrate, format_power
+
+HERE = Path(__file__).parent
+LOGIN_CSRF_COOKIE = "rigwatch_login_csrf"
+DEMO_USER = "demo"
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["hashrate"] = format_hashrate
+templates.env.filters["power"] = format_power
+router = APIRouter(include_in_schema=False)
+
+
+class LoginRequired(Exception):
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+
+def _page_user(request: Request, rw: RW) -> tuple[Principal, str]:
+    found = session_principal(request, rw)
+    if found is not None:
+        return found
+    nxt = quote(request.url.path)
+    if rw.settings.demo_autologin and is_loopback(request):
+        raise LoginRequired(f"/auth/demo?next={nxt}")
+    raise LoginRequired(f"/login?next={nxt}")
+
+
+PageUser = Annotated[tuple[Principal, str], Depends(_page_user)]
+
+
+def _safe_next(nxt: str | None) -> str:
+    return nxt if nxt and nxt.startswith("/") and not nxt.startswith("//") else "/"
+
+
+def _set_session(response: Response, request: Request, secret: str, rw: Commander) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(rw.settings.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def _context(
+    request: Request, rw: Commander, user: tuple[Principal, str] | None
+) -> dict[str, object]:
+    return {
+        "request": request,
+        "label": rw.settings.label,
+        "user": user[0] if user else None,
+        "csrf": user[1] if user else "",
+    }
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, rw: RW, next: str | None = None, error: str | None = None
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    ctx = _context(request, rw, None) | {
+        "next": _safe_next(next),
+        "error": error,
+        "login_csrf": token,
+    }
+    response = templates.TemplateResponse(request, "login.html", ctx)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    rw: RW,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=64)],
+    next: Annotated[str, Form(max_length=512)] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf):
+        raise HTTPException(403, "login form expired; reload the page")
+    found = rw.change(lambda c: store_auth.verify_user(c, username, password))
+    if found is None:
+        return RedirectResponse(f"/login?error=1&next={quote(_safe_next(next))}", status_code=303)
+    user_id, _role = found
+    secret, _csrf = rw.change(
+        lambda c: store_auth.create_session(c, user_id, rw.settings.session_hours)
+    )
+    rw.change(lambda c: store_auth.audit(c, username, "login", username))
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    _set_session(response, request, secret, rw)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, rw: RW, user: PageUser, csrf: Annotated[str, Form(max_length=64)]
+) -> Response:
+    if not secrets.compare_digest(user[1], csrf):
+        raise HTTPException(403, "wrong CSRF token")
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    rw.change(lambda c: store_auth.delete_session(c, secret))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/auth/demo")
+def demo_login(request: Request, rw: RW, next: str | None = None) -> Response:
+    """The demo signs a browser on this machine in as a viewer, and nobody else."""
+    if not (rw.settings.demo_autologin and is_loopback(request)):
+        raise HTTPException(404, "not found")
+
+    def session() -> tuple[str, str]:
+        def change(conn):  # type: ignore[no-untyped-def]
+            found = store_auth.user_id(conn, DEMO_USER)
+            if found is None:
+                found = store_auth.create_user(
+                    conn, DEMO_USER, secrets.token_urlsafe(24), Role.VIEWER
+                )
+            return store_auth.create_session(conn, found, rw.settings.session_hours)
+
+        return rw.change(change)
+
+    secret, _ = session()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    _set_session(response, request, secret, rw)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, rw: RW, user: PageUser) -> Response:
+    now = datetime.now(UTC)
+    summary = rw.read(lambda c: queries.farm_summary(c, now, rw.settings.offline_after_s))
+    return templates.TemplateResponse(
+        request, "index.html", _context(request, rw, user) | {"summary": summary}
+    )
+
+
+@router.get("/miners/{miner_id}", response_class=HTMLResponse)
+def miner_page(miner_id: int, request: Request, rw: RW, user: PageUser) -> Response:
+    now = datetime.now(UTC)
+    detail = rw.read(lambda c: queries.get_miner(c, miner_id, now, rw.settings.offline_after_s))
+    if detail is None:
+        raise HTTPException(404, f"no miner {miner_id}")
+    return templates.TemplateResponse(
+        request, "miner.html", _context(request, rw, user) | {"miner": detail}
+    )
+
+
+def mount(app: FastAPI, settings: Settings) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(exc.target, status_code=303)
