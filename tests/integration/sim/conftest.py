@@ -1,0 +1,46 @@
+"""Simulated fleets on private loopback ranges, and pyasic imported without its warnings.
+
+pyasic 0.79.0 emits a pydantic deprecation warning at import; the suite turns warnings
+into errors, so it is imported once here with that warning silenced.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import ModuleType
+
+import pytest
+
+from rigwatch.sim import Fleet, FleetSpec, ManualClock
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import pyasic as _pyasic
+
+
+@pytest.fixture(scope="session")
+def pyasic() -> ModuleType:
+    return _pyasic
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+FleetFactory = Callable[..., AbstractAsyncContextManager[Fleet]]
+
+
+@pytest.fixture
+def fleet_of(clock: ManualClock) -> FleetFactory:
+    """Start a fleet on the frozen clock: `async with fleet_of(models, base=...) as fleet:`."""
+
+    @asynccontextmanager
+    async def start(models: tuple[str, ...], base: str, **options: object) -> AsyncIterator[Fleet]:
+        spec = FleetSpec(models=models, base=base, **options)  # type: ignore[arg-type]
+        async with Fleet(spec, clock=clock) as fleet:
+            yield fleet
+
+    return start
