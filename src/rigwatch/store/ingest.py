@@ -31,6 +31,7 @@ from rigwatch.domain.models import EventKind, MinerKind, MinerStatus, Sample
 from rigwatch.domain.status import status_for, warnings_for
 from rigwatch.domain.views import MinerUpdate
 from rigwatch.store import jsontext
+from rigwatch.store.bulk import executemany
 from rigwatch.store.dialect import insert_for, insert_ignore
 from rigwatch.store.tables import (
     events,
@@ -167,15 +168,13 @@ def _upsert_miners(
                 updates.append({f"b_{name}": value for name, value in values.items()})
                 updates[-1]["b_id"] = row.id
                 kinds[row.id] = values["kind"]
-    if updates:
-        conn.execute(
-            update(miners)
-            .where(miners.c.id == bindparam("b_id"))
-            .values(
-                {name: bindparam(f"b_{name}") for name in (*_IDENTITY, "first_seen", "last_seen")}
-            ),
-            updates,
-        )
+    executemany(
+        conn,
+        update(miners)
+        .where(miners.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in (*_IDENTITY, "first_seen", "last_seen")}),
+        updates,
+    )
     if inserts:
         conn.execute(insert_for(conn, miners), inserts)
         by_sentry: dict[int, list[str]] = defaultdict(list)
@@ -316,9 +315,8 @@ def _write_samples(
             }
             for board in sample.hashboards
         )
-    conn.execute(insert_ignore(conn, samples), sample_rows)
-    if board_rows:
-        conn.execute(insert_ignore(conn, hashboard_samples), board_rows)
+    executemany(conn, insert_ignore(conn, samples), sample_rows)
+    executemany(conn, insert_ignore(conn, hashboard_samples), board_rows)
     if not latest:
         return
     upsert = insert_for(conn, miner_state)
@@ -327,7 +325,7 @@ def _write_samples(
         set_={name: upsert.excluded[name] for name in _STATE_COLUMNS},
         where=miner_state.c.ts < upsert.excluded.ts,
     )
-    conn.execute(upsert, [_state_row(mid, ts, s) for mid, (ts, s) in latest.items()])
+    executemany(conn, upsert, [_state_row(mid, ts, s) for mid, (ts, s) in latest.items()])
 
 
 _STATUS_EVENTS = {

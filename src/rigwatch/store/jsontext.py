@@ -1,14 +1,19 @@
-"""JSON stored as text: compact, deterministic, identical on both databases."""
+"""JSON stored as text: compact, deterministic, identical on both databases.
+
+orjson because the write path serialises several small lists per sample and the
+standard library's encoder setup dominated those calls.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value).decode("utf-8")
 
 
-def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+def loads(text: str | bytes | None) -> Any:
+    return None if text is None else orjson.loads(text)
