@@ -7,6 +7,7 @@ import asyncio
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import uvicorn
@@ -32,7 +33,7 @@ class FakeCommander:
     port: int = field(default_factory=free_port)
     stored: list[int] = field(default_factory=list)
     attempts: list[int] = field(default_factory=list)
-    bodies: dict[int, dict[str, object]] = field(default_factory=dict)
+    bodies: dict[int, dict[str, Any]] = field(default_factory=dict)
     status: int = 200
     reject: dict[int, int] = field(default_factory=dict)
     tokens_used: set[str] = field(default_factory=set)

@@ -167,9 +167,9 @@ async def test_a_timeout_is_retried_not_dropped(spool: Spool) -> None:
 def test_backoff_is_capped_and_jittered(spool: Spool) -> None:
     uplink = Uplink(
         spool,
-        None,
+        None,  # type: ignore[arg-type]
         "http://127.0.40.1:1",
-        CREDENTIAL,  # type: ignore[arg-type]
+        CREDENTIAL,
         backoff_initial_s=0.5,
         backoff_max_s=8,
     )

@@ -217,7 +217,8 @@ class FakeMiner:
             await asyncio.sleep(30)
         if isinstance(self.outcome, BaseException):
             raise self.outcome
-        return self.outcome  # type: ignore[no-any-return]
+        data: MinerData = self.outcome
+        return data
 
 
 def ident() -> MinerIdentity:
