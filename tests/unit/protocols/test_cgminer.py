@@ -83,6 +83,8 @@ def test_bare_nan_becomes_null():
         (b'{"a":"line\nbreak"}', {"a": "line\nbreak"}),
         (b'{"a":1,"b":{"c":2},"d":"trunc', {"a": 1, "b": {"c": 2}}),
         (b'{"a":[1,2,3', {"a": [1, 2]}),
+        (b'{"s":"x}{y","b":[{"c":1}{"d":2}]}', {"s": "x}{y", "b": [{"c": 1}, {"d": 2}]}),
+        (b'{"s":"it\\\'s","b":[{"c":1}{"d":2}]}', {"s": "it's", "b": [{"c": 1}, {"d": 2}]}),
     ],
 )
 def test_known_firmware_quirks_are_repaired(raw, expected):
