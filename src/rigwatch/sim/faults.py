@@ -59,5 +59,5 @@ def parse_fault(text: str) -> ScheduledFault:
         raise ValueError(f"{text!r}: {usage}; faults: {[k.value for k in FaultKind]}") from None
     target: str | int = int(target_text) if target_text.isdigit() else target_text
     if at_s < 0 or board < 0:
-        raise ValueError(f"{text!r}: board and seconds must not be negative")
+        raise ValueError(f"{text!r}: board and seconds must not be negative; {usage}")
     return ScheduledFault(target=target, fault=Fault(kind, board), at_s=at_s)

@@ -248,10 +248,16 @@ class MinerState:
         dt = now - self._last_t
         if dt <= 0.0:
             return
-        rates = [self._board_ghs(i, self._last_t) for i in range(self.profile.boards)]
-        self._work_hashes += sum(rates) * 1e9 * dt
-        for i, rate in enumerate(rates):
-            self._hw[i] += rate * dt * HW_ERRORS_PER_GH_S
+        # Midpoint rule over noise-bucket-sized steps (bounded), so long gaps and ramps
+        # after a restart still count the hashes done in between.
+        steps = min(64, max(1, math.ceil(dt / NOISE_BUCKET_S)))
+        step = dt / steps
+        for k in range(steps):
+            at = self._last_t + (k + 0.5) * step
+            for i in range(self.profile.boards):
+                hashes_ghs = self._board_ghs(i, at) * step
+                self._work_hashes += hashes_ghs * 1e9
+                self._hw[i] += hashes_ghs * HW_ERRORS_PER_GH_S
         relax = 1.0 - math.exp(-dt / THERMAL_TAU_S)
         for i in range(self.profile.boards):
             load = self._board_load(i, now)

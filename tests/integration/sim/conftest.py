@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -19,10 +19,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import pyasic as _pyasic
 
+PYASIC: Any = _pyasic
+
 
 @pytest.fixture(scope="session")
-def pyasic() -> ModuleType:
-    return _pyasic
+def pyasic() -> Any:
+    return PYASIC
 
 
 @pytest.fixture

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
 import pytest
 
-from rigwatch.sim import Fleet
+from rigwatch.sim import Fleet, ManualClock
 
 FARM = ("s19pro", "s21", "m30s+", "gamma")
 
+FleetFactory = Callable[..., AbstractAsyncContextManager[Fleet]]
+
 
 @pytest.fixture
-async def farm(fleet_of):
+async def farm(fleet_of: FleetFactory) -> AsyncIterator[Fleet]:
     async with fleet_of(FARM, base="127.0.200.1") as fleet:
         yield fleet
 
@@ -24,7 +30,9 @@ async def farm(fleet_of):
         (3, "BitAxe", "Gamma", "BitAxeGamma"),
     ],
 )
-async def test_pyasic_identifies_make_and_model(farm: Fleet, pyasic, index, make, model, cls):
+async def test_pyasic_identifies_make_and_model(
+    farm: Fleet, pyasic: Any, index: int, make: str, model: str, cls: str
+) -> None:
     miner = await pyasic.get_miner(farm[index].ip)
     assert type(miner).__name__ == cls
     data = await miner.get_data()
@@ -34,8 +42,8 @@ async def test_pyasic_identifies_make_and_model(farm: Fleet, pyasic, index, make
 
 @pytest.mark.parametrize("index", range(len(FARM)))
 async def test_pyasic_reads_hashrate_temperatures_and_fans_the_sim_reports(
-    farm: Fleet, pyasic, index
-):
+    farm: Fleet, pyasic: Any, index: int
+) -> None:
     sim = farm[index]
     miner = await pyasic.get_miner(sim.ip)
     data = await miner.get_data()
@@ -57,7 +65,9 @@ async def test_pyasic_reads_hashrate_temperatures_and_fans_the_sim_reports(
     assert data.is_mining
 
 
-async def test_pyasic_reads_share_counters_from_antminer_and_whatsminer_pools(farm: Fleet, pyasic):
+async def test_pyasic_reads_share_counters_from_antminer_and_whatsminer_pools(
+    farm: Fleet, pyasic: Any
+) -> None:
     for sim in (farm[0], farm[2]):
         data = await (await pyasic.get_miner(sim.ip)).get_data()
         expected = sim.expected_report()
@@ -68,7 +78,9 @@ async def test_pyasic_reads_share_counters_from_antminer_and_whatsminer_pools(fa
         assert active[0].url.host == "127.0.0.1"
 
 
-async def test_values_move_with_the_clock_and_stay_consistent(farm: Fleet, pyasic, clock):
+async def test_values_move_with_the_clock_and_stay_consistent(
+    farm: Fleet, pyasic: Any, clock: ManualClock
+) -> None:
     sim = farm[0]
     before = sim.expected_report()
     clock.advance(600)
@@ -79,7 +91,9 @@ async def test_values_move_with_the_clock_and_stay_consistent(farm: Fleet, pyasi
     assert float(data.hashrate) == pytest.approx(after.hashrate_ths, rel=1e-9)
 
 
-async def test_a_scan_of_the_subnet_finds_exactly_the_simulated_miners(fleet_of, pyasic):
+async def test_a_scan_of_the_subnet_finds_exactly_the_simulated_miners(
+    fleet_of: FleetFactory, pyasic: Any
+) -> None:
     async with fleet_of(FARM, base="127.0.202.1") as fleet:
         network = pyasic.MinerNetwork.from_subnet("127.0.202.0/28")
         found = await network.scan()
