@@ -256,15 +256,20 @@ def _state_row(miner_id: int, ts: int, sample: Sample) -> dict[str, Any]:
 
 def _write_samples(
     conn: Connection, batches: Sequence[Batch], ids: dict[tuple[int, str], int]
-) -> None:
-    """Raw rows with share deltas, plus the forward-only latest state."""
+) -> dict[int, tuple[int, Sample, MinerStatus]]:
+    """Raw rows with share deltas, plus the forward-only latest state.
+
+    Returns the state written per miner (ts, sample, status): only samples newer
+    than the stored state are written, so the caller can report these without
+    reading them back.
+    """
     keyed: list[tuple[int, int, Sample]] = []
     for batch in batches:
         for reading in batch.readings:
             miner_id = ids[(batch.sentry_id, reading.miner.key)]
             keyed.append((miner_id, to_us(reading.sample.ts), reading.sample))
     if not keyed:
-        return
+        return {}
     keyed.sort(key=lambda item: (item[0], item[1]))
     chains = _load_chains(conn, sorted({miner_id for miner_id, _, _ in keyed}))
     sample_rows: list[dict[str, Any]] = []
@@ -318,14 +323,20 @@ def _write_samples(
     executemany(conn, insert_ignore(conn, samples), sample_rows)
     executemany(conn, insert_ignore(conn, hashboard_samples), board_rows)
     if not latest:
-        return
+        return {}
     upsert = insert_for(conn, miner_state)
     upsert = upsert.on_conflict_do_update(
         index_elements=[miner_state.c.miner_id],
         set_={name: upsert.excluded[name] for name in _STATE_COLUMNS},
         where=miner_state.c.ts < upsert.excluded.ts,
     )
-    executemany(conn, upsert, [_state_row(mid, ts, s) for mid, (ts, s) in latest.items()])
+    state_rows = [_state_row(mid, ts, s) for mid, (ts, s) in latest.items()]
+    written = {
+        row["miner_id"]: (row["ts"], latest[row["miner_id"]][1], MinerStatus(row["status"]))
+        for row in state_rows
+    }
+    executemany(conn, upsert, state_rows)
+    return written
 
 
 _STATUS_EVENTS = {
@@ -346,8 +357,11 @@ _STATUS_EVENTS = {
 
 def _write_events(
     conn: Connection, batches: Sequence[Batch], ids: dict[tuple[int, str], int]
-) -> None:
-    """Append events once each, then apply offline / online to the latest state."""
+) -> set[int]:
+    """Append events once each, then apply offline / online to the latest state.
+
+    Returns the miners whose state an offline / online event may have changed.
+    """
     rows: list[dict[str, Any]] = []
     status_changes: list[tuple[int, EventKind, int]] = []
     for batch in batches:
@@ -382,6 +396,7 @@ def _write_events(
         run.append({"b_miner_id": miner_id, "b_ts": ts})
     if run and run_kind is not None:
         conn.execute(_STATUS_EVENTS[run_kind], run)
+    return {miner_id for _, _, miner_id in status_changes}
 
 
 def _touch_sentries(conn: Connection, batches: Sequence[Batch], now_us: int) -> None:
@@ -441,6 +456,23 @@ def _latest_updates(
     return found
 
 
+def _update_from(
+    miner_id: int, key: str, kind: str, ts: int, sample: Sample, status: MinerStatus
+) -> MinerUpdate:
+    return MinerUpdate(
+        miner_id=miner_id,
+        key=key,
+        kind=MinerKind(kind),
+        status=status,
+        ts=from_us(ts),
+        hashrate_hs=sample.hashrate_hs,
+        hashrate_expected_hs=sample.hashrate_expected_hs,
+        temp_c=sample.temp_c,
+        temp_max_c=sample.temp_max_c,
+        power_w=sample.power_w,
+    )
+
+
 def _touched(batch: Batch, ids: dict[tuple[int, str], int]) -> list[int]:
     keys = [r.miner.key for r in batch.readings]
     keys += [e.miner_key for e in batch.events if e.miner_key]
@@ -472,10 +504,16 @@ def write_batches(conn: Connection, batches: Sequence[Batch], now: datetime) -> 
         ],
     )
     ids, kinds = _upsert_miners(conn, fresh)
-    _write_samples(conn, fresh, ids)
-    _write_events(conn, fresh, ids)
-    all_touched = sorted({mid for batch in fresh for mid in _touched(batch, ids)})
-    latest = _latest_updates(conn, all_touched, kinds)
+    written = _write_samples(conn, fresh, ids)
+    changed = _write_events(conn, fresh, ids)
+    all_touched = {mid for batch in fresh for mid in _touched(batch, ids)}
+    keys = {miner_id: key for (_, key), miner_id in ids.items()}
+    latest = {
+        mid: _update_from(mid, keys[mid], kinds[mid], *written[mid])
+        for mid in all_touched
+        if mid in written and mid not in changed
+    }
+    latest |= _latest_updates(conn, sorted(all_touched - latest.keys()), kinds)
     results: list[BatchResult] = []
     for position, batch in enumerate(batches):
         if position not in positions:
