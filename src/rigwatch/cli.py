@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -202,6 +205,115 @@ def user_passwd(
     engine.dispose()
     shown = "" if password_file else f": [bold]{password}[/bold] (shown once)"
     console.print(f"Password of [bold]{username}[/bold] changed{shown}.")
+
+
+@sentry_app.command("run")
+def sentry_run(
+    commander: Annotated[str, typer.Option(help="Commander URL, e.g. https://commander:8000")],
+    token: Annotated[str | None, typer.Option(help="One-time enrollment token (first run)")] = None,
+    scan: Annotated[
+        list[str] | None, typer.Option(help="CIDR or range to scan; repeatable; no default")
+    ] = None,
+    targets: Annotated[Path | None, typer.Option(help="TOML file of miner addresses")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between polls (>= 1)")] = 30.0,
+    rediscover: Annotated[float, typer.Option(help="Seconds between rediscoveries")] = 600.0,
+    concurrency: Annotated[int, typer.Option(help="Miners polled at once")] = 256,
+    deadline: Annotated[float, typer.Option(help="Seconds one miner's poll may take")] = 10.0,
+    poller: Annotated[str, typer.Option(help="auto (fast paths) or pyasic (pyasic only)")] = "auto",
+    data_dir: Annotated[
+        Path, typer.Option(help="Credential and spool directory", envvar="RIGWATCH_SENTRY_DIR")
+    ] = Path("./rigwatch-sentry"),
+    verbose: bool = False,
+) -> None:
+    """Run a sentry: enroll once, discover and poll miners, push batches to the commander."""
+    from rigwatch.sentry.agent import run_sentry
+    from rigwatch.sentry.config import SentryConfig
+    from rigwatch.sentry.enrollment import EnrollmentError
+
+    _logging(verbose)
+    if poller not in ("auto", "pyasic"):
+        raise _fail("--poller must be auto or pyasic")
+    try:
+        cfg = SentryConfig(
+            commander_url=commander.rstrip("/"),
+            data_dir=data_dir,
+            enroll_token=token,
+            scan=scan or [],
+            targets_file=targets,
+            interval_s=interval,
+            rediscover_s=rediscover,
+            concurrency=concurrency,
+            deadline_s=deadline,
+            poller=poller,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_sentry(cfg, stop)
+
+    try:
+        asyncio.run(main())
+    except (ValueError, EnrollmentError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def sim(
+    asics: Annotated[int, typer.Option(help="Simulated ASICs (S19, S21, Whatsminer)")] = 10,
+    bitaxes: Annotated[int, typer.Option(help="Simulated Bitaxe Gammas")] = 0,
+    base: Annotated[str, typer.Option(help="First loopback address")] = "127.0.10.1",
+    control_port: Annotated[int, typer.Option(help="Fault-control HTTP port (0: none)")] = 8899,
+    seed: int = 1,
+    fault: Annotated[
+        list[str] | None, typer.Option(help="Scheduled fault, e.g. 3:board_drop:1@60; repeatable")
+    ] = None,
+) -> None:
+    """Simulated miners on loopback addresses (cgminer API on 4028, web on 80)."""
+    from rigwatch.sim import parse_fault, run_sim
+
+    try:
+        faults = [parse_fault(f) for f in fault or []]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+    async def main() -> None:
+        task = asyncio.create_task(
+            run_sim(asics, bitaxes, base, control_port or None, seed, faults, console=console)
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(main())
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Dashboard address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Dashboard port")] = 8000,
+    miners: Annotated[int, typer.Option(help="Simulated miners")] = 60,
+    verbose: bool = False,
+) -> None:
+    """A commander, a simulated farm and a sentry watching it; prints the dashboard URL."""
+    from rigwatch.demo import DemoOptions, run_demo
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    data_dir = Settings().data_dir / "demo"
+    options = DemoOptions(host=host, port=port, miners=miners, data_dir=data_dir)
+    try:
+        asyncio.run(run_demo(options, console))
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise _fail(str(exc)) from exc
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def farm(tmp_path: Path) -> Iterator[tuple[RunningCommander, httpx.Client]]:
         with httpx.Client(
             base_url=rc.url, headers={"Authorization": f"Bearer {found[2]}"}
         ) as sentry:
-            miners = [sample(key=f"aa:00:00:00:00:{i:02x}", hostname=None) for i in range(1, 7)]
+            miners = [sample(key=f"aa:00:00:00:00:{i:02x}") for i in range(1, 7)]
             for i, m in enumerate(miners):
                 m["miner"]["hostname"] = f"s19-{i + 1}"
             miners.append(

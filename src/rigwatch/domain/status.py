@@ -12,8 +12,8 @@ class HealthLimits:
     """Thresholds below which a hashing miner still needs attention."""
 
     min_hashrate_ratio: float = 0.8
-    max_temp_c: float = 85.0
-    max_chip_temp_c: float = 95.0
+    max_temp_c: float = 85.0  # board / VR mean
+    max_chip_temp_c: float = 95.0  # hottest sensor, chips included
 
 
 DEFAULT_LIMITS = HealthLimits()
@@ -34,11 +34,15 @@ def warnings_for(sample: Sample, limits: HealthLimits = DEFAULT_LIMITS) -> list[
     missing = [b.index for b in sample.hashboards if b.missing]
     if missing:
         reasons.append("hashboard missing: " + ", ".join(str(i) for i in missing))
-    hottest = sample.temp_max_c if sample.temp_max_c is not None else sample.temp_c
-    if hottest is not None and hottest > limits.max_temp_c:
-        reasons.append(f"temperature {hottest:.0f} °C")
-    if sample.chip_temp_c is not None and sample.chip_temp_c > limits.max_chip_temp_c:
-        reasons.append(f"chip temperature {sample.chip_temp_c:.0f} °C")
+    # temp_c is the board (or VR) mean; temp_max_c the hottest sensor of any kind, chips
+    # included, so it is held to the chip limit.
+    if sample.temp_c is not None and sample.temp_c > limits.max_temp_c:
+        reasons.append(f"temperature {sample.temp_c:.0f} °C")
+    hottest = max(
+        (t for t in (sample.temp_max_c, sample.chip_temp_c) if t is not None), default=None
+    )
+    if hottest is not None and hottest > limits.max_chip_temp_c:
+        reasons.append(f"hottest sensor {hottest:.0f} °C")
     if any(rpm == 0 for rpm in sample.fans_rpm):
         reasons.append("fan stopped")
     return reasons

@@ -72,8 +72,15 @@ class MinerIn(_Strict):
     @classmethod
     def from_domain(cls, m: MinerIdentity) -> MinerIn:
         return cls(
-            key=m.key, kind=m.kind, ip=m.ip, mac=m.mac, hostname=m.hostname,
-            make=m.make, model=m.model, firmware=m.firmware, worker=m.worker,
+            key=m.key,
+            kind=m.kind,
+            ip=m.ip,
+            mac=m.mac,
+            hostname=m.hostname,
+            make=m.make,
+            model=m.model,
+            firmware=m.firmware,
+            worker=m.worker,
         )
 
 
@@ -192,15 +199,23 @@ class EventIn(_Strict):
 
     def to_domain(self) -> Event:
         return Event(
-            ts=self.ts, kind=self.kind, key=self.key, miner_key=self.miner_key,
-            message=self.message, data=dict(self.data),
+            ts=self.ts,
+            kind=self.kind,
+            key=self.key,
+            miner_key=self.miner_key,
+            message=self.message,
+            data=dict(self.data),
         )
 
     @classmethod
     def from_domain(cls, e: Event) -> EventIn:
         return cls(
-            ts=e.ts, kind=e.kind, key=e.key, miner_key=e.miner_key,
-            message=e.message, data=dict(e.data),
+            ts=e.ts,
+            kind=e.kind,
+            key=e.key,
+            miner_key=e.miner_key,
+            message=e.message,
+            data=dict(e.data),
         )
 
 

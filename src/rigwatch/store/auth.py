@@ -231,6 +231,11 @@ def verify_user(conn: Connection, username: str, password: str) -> tuple[int, Ro
     return int(row.id), Role(row.role)
 
 
+def user_id(conn: Connection, username: str) -> int | None:
+    found = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
+    return None if found is None else int(found)
+
+
 def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 

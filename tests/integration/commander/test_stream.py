@@ -19,11 +19,12 @@ def read_events(lines: Iterator[str], count: int) -> list[dict[str, str]]:
     current: dict[str, str] = {}
     for line in lines:
         if not line:
-            if current:
+            if "event" in current:
                 events.append(current)
                 current = {}
-                if len(events) >= count:
-                    return events
+            if len(events) >= count:
+                return events
+            current = {}
             continue
         name, _, value = line.partition(":")
         current[name] = value.strip()

@@ -1,12 +1,7 @@
-"""Simulated fleets on private loopback ranges, and pyasic imported without its warnings.
-
-pyasic 0.79.0 emits a pydantic deprecation warning at import; the suite turns warnings
-into errors, so it is imported once here with that warning silenced.
-"""
+"""Simulated fleets on private loopback ranges (pyasic is imported by tests/conftest.py)."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -15,9 +10,7 @@ import pytest
 
 from rigwatch.sim import Fleet, FleetSpec, ManualClock
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import pyasic as _pyasic
+import pyasic as _pyasic
 
 PYASIC: Any = _pyasic
 

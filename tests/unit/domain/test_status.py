@@ -24,7 +24,8 @@ def test_a_healthy_miner_is_online() -> None:
     [
         (Sample(ts=NOW, hashrate_hs=50e12, hashrate_expected_hs=110e12), "hashrate at 45% of expected"),
         (Sample(ts=NOW, hashrate_hs=0.0), "not hashing"),
-        (Sample(ts=NOW, hashrate_hs=1e12, temp_max_c=91), "temperature 91 °C"),
+        (Sample(ts=NOW, hashrate_hs=1e12, temp_c=88), "temperature 88 °C"),
+        (Sample(ts=NOW, hashrate_hs=1e12, temp_c=70, temp_max_c=97), "hottest sensor 97 °C"),
         (Sample(ts=NOW, hashrate_hs=1e12, fans_rpm=(5000, 0)), "fan stopped"),
         (Sample(ts=NOW, hashrate_hs=1e12, hashboards=(Hashboard(0), Hashboard(2, missing=True))), "hashboard missing: 2"),
     ],
@@ -32,6 +33,11 @@ def test_a_healthy_miner_is_online() -> None:
 def test_problems_make_a_warning_with_a_reason(sample: Sample, reason: str) -> None:
     assert status_for(sample) is MinerStatus.WARNING
     assert reason in warnings_for(sample)
+
+
+def test_hot_chips_within_their_limit_are_fine() -> None:
+    s = Sample(ts=NOW, hashrate_hs=1e12, temp_c=70, temp_max_c=89, chip_temp_c=86)
+    assert status_for(s) is MinerStatus.ONLINE
 
 
 def test_no_sample_is_offline() -> None:
