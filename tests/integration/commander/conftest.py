@@ -14,8 +14,9 @@ from tests.helpers import RunningCommander, running_commander
 
 
 @pytest.fixture
-def commander(tmp_path: Path) -> Iterator[RunningCommander]:
-    with running_commander(tmp_path / "data", stream_heartbeat_s=0.5) as rc:
+def commander(tmp_path: Path, db_url: str) -> Iterator[RunningCommander]:
+    """A real commander on a loopback port, once on SQLite and once on PostgreSQL."""
+    with running_commander(tmp_path / "data", database_url=db_url, stream_heartbeat_s=0.5) as rc:
         yield rc
 
 
