@@ -87,7 +87,9 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
         loop.add_signal_handler(sig, stop.set)
 
     server = EmbeddedServer(
-        uvicorn.Config(app, host=options.host, port=options.port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app, host=options.host, port=options.port, log_level="warning", lifespan="on"
+        )
     )
     url = f"http://{options.host}:{options.port}/"
     async with Fleet(fleet_spec(options.miners)) as fleet:
@@ -95,7 +97,9 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
         while not server.started:
             if serving.done():
                 await serving
-                raise RuntimeError(f"the commander could not listen on {options.host}:{options.port}")
+                raise RuntimeError(
+                    f"the commander could not listen on {options.host}:{options.port}"
+                )
             await asyncio.sleep(0.05)
         sentry_stop = asyncio.Event()
         sentry = asyncio.create_task(
@@ -115,7 +119,7 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
         )
         console.print(
             f"[bold]rigwatch demo[/bold] ({LABEL}): {len(fleet.ips)} simulated miners on "
-            f"{fleet.ips[0]}–{fleet.ips[-1]}, a sentry polling every {options.interval_s:g} s."
+            f"{fleet.ips[0]} to {fleet.ips[-1]}, a sentry polling every {options.interval_s:g} s."
         )
         console.print(f"Dashboard: [bold link={url}]{url}[/bold link]  (Ctrl-C stops everything)")
         waiters = [asyncio.create_task(stop.wait()), serving, sentry]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Connection
 
 from rigwatch.commander.auth import RW, SESSION_COOKIE, is_loopback, session_principal
 from rigwatch.commander.context import Commander
@@ -137,18 +138,13 @@ def demo_login(request: Request, rw: RW, next: str | None = None) -> Response:
     if not (rw.settings.demo_autologin and is_loopback(request)):
         raise HTTPException(404, "not found")
 
-    def session() -> tuple[str, str]:
-        def change(conn):  # type: ignore[no-untyped-def]
-            found = store_auth.user_id(conn, DEMO_USER)
-            if found is None:
-                found = store_auth.create_user(
-                    conn, DEMO_USER, secrets.token_urlsafe(24), Role.VIEWER
-                )
-            return store_auth.create_session(conn, found, rw.settings.session_hours)
+    def change(conn: Connection) -> tuple[str, str]:
+        found = store_auth.user_id(conn, DEMO_USER)
+        if found is None:
+            found = store_auth.create_user(conn, DEMO_USER, secrets.token_urlsafe(24), Role.VIEWER)
+        return store_auth.create_session(conn, found, rw.settings.session_hours)
 
-        return rw.change(change)
-
-    secret, _ = session()
+    secret, _ = rw.change(change)
     response = RedirectResponse(_safe_next(next), status_code=303)
     _set_session(response, request, secret, rw)
     return response

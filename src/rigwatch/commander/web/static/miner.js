@@ -32,7 +32,7 @@ async function draw() {
   }
   const opts = {
     width: chartEl.clientWidth || 800, height: 260,
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: () => [Date.now() / 1000 - range, Date.now() / 1000] } },
     axes: [{ stroke: "#9aa4b2", grid: { stroke: "#2a3140" } }, { stroke: "#9aa4b2", grid: { stroke: "#2a3140" }, size: 90, values: (u, vals) => vals.map((v) => hashrate(v)) }],
     series: [{}, { label: "hashrate", stroke: "#4cc38a", width: 2, value: (u, v) => hashrate(v) }, { label: "expected", stroke: "#8b93a7", dash: [6, 4], value: (u, v) => hashrate(v) }],
   };
