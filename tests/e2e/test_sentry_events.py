@@ -28,7 +28,8 @@ def kinds(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT e.kind, m.ip FROM events e LEFT JOIN miners m ON m.id = e.miner_id ORDER BY e.id"
+                "SELECT e.kind, m.ip FROM events e"
+                " LEFT JOIN miners m ON m.id = e.miner_id ORDER BY e.id"
             )
         ).all()
     return [(str(k), str(ip)) for k, ip in rows]
@@ -71,7 +72,8 @@ async def test_dark_returning_and_restarted_miners_become_events(tmp_path: Path)
             with engine.connect() as conn:
                 status = conn.execute(
                     text(
-                        "SELECT s.status FROM miner_state s JOIN miners m ON m.id = s.miner_id WHERE m.ip = :ip"
+                        "SELECT s.status FROM miner_state s"
+                        " JOIN miners m ON m.id = s.miner_id WHERE m.ip = :ip"
                     ),
                     {"ip": dark},
                 ).scalar_one()
