@@ -70,7 +70,7 @@ async def test_dark_returning_and_restarted_miners_become_events(tmp_path: Path)
             await fleet.inject(dark, "dark")
             await until(lambda: ("miner_offline", dark) in kinds(engine), 30, "miner_offline")
             with engine.connect() as conn:
-                status = conn.execute(
+                status: str = conn.execute(
                     text(
                         "SELECT s.status FROM miner_state s"
                         " JOIN miners m ON m.id = s.miner_id WHERE m.ip = :ip"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import orjson
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Engine, Row
 
 from rigwatch.config import Settings
 from rigwatch.protocols.ingest import EventIn, SampleIn
@@ -29,8 +31,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BASE = "127.0.60.1"
 
 
-async def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def wait_for(predicate: Callable[[], bool], within_s: float, what: str) -> None:
+    deadline = time.monotonic() + within_s
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -87,19 +89,23 @@ async def test_a_commander_outage_loses_and_doubles_nothing(
     # Whatever the last sweep spooled after the stop is still pending, durably: it counts
     # as neither lost nor stored.
     spool = Spool(tmp_path / "sentry" / "spool.db")
-    pending = [SampleIn.model_validate(s) for b in spool.peek_oldest(1000)
-               for s in orjson.loads(b.body)["samples"]]
+    pending = [
+        SampleIn.model_validate(s)
+        for b in spool.peek_oldest(1000)
+        for s in orjson.loads(b.body)["samples"]
+    ]
     pending_seqs = [b.seq for b in spool.peek_oldest(1000)]
     assert len(pending_seqs) <= 1
     await asyncio.to_thread(commander.stop)
 
     with engine.connect() as conn:
-        rows = conn.execute(
+        rows: Sequence[Row[str, int]] = conn.execute(
             text("SELECT m.key, s.ts FROM samples s JOIN miners m ON m.id = s.miner_id")
         ).all()
         batches = [r[0] for r in conn.execute(text("SELECT seq FROM ingest_batches ORDER BY seq"))]
         order = [
-            r[0] for r in conn.execute(text("SELECT seq FROM ingest_batches ORDER BY received_at, seq"))
+            r[0]
+            for r in conn.execute(text("SELECT seq FROM ingest_batches ORDER BY received_at, seq"))
         ]
     engine.dispose()
     commander.engine.dispose()
@@ -116,6 +122,6 @@ async def test_a_commander_outage_loses_and_doubles_nothing(
     assert len(stored_keys) >= backlog
 
 
-def _count(engine) -> int:  # type: ignore[no-untyped-def]
+def _count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT COUNT(*) FROM samples")).scalar_one())

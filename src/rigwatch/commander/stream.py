@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 import orjson
@@ -87,7 +87,7 @@ class StreamHub:
             return None
         return [e for e in self._buffer if e.id > last_id]
 
-    def subscribe(self, last_event_id: str | None) -> AsyncIterator[bytes]:
+    def subscribe(self, last_event_id: str | None) -> AsyncGenerator[bytes, None]:
         """The byte stream of one SSE connection; raises TooManyClients before the first byte.
 
         What the client missed is taken in the same step as it joins the fan-out, so no
@@ -110,7 +110,7 @@ class StreamHub:
         self._clients.add(client)
         return self._serve(client, prefix)
 
-    async def _serve(self, client: _Client, prefix: list[bytes]) -> AsyncIterator[bytes]:
+    async def _serve(self, client: _Client, prefix: list[bytes]) -> AsyncGenerator[bytes, None]:
         try:
             for chunk in prefix:
                 yield chunk

@@ -51,7 +51,8 @@ def test_an_impossible_value_is_refused_with_the_field_named(
 ) -> None:
     sentry.post("/api/v1/ingest", json=batch(1))
     before = stored_counts(viewer)
-    reply = sentry.post("/api/v1/ingest", json=batch(2, [sample(**{field: value})]))
+    fields: dict[str, Any] = {field: value}
+    reply = sentry.post("/api/v1/ingest", json=batch(2, [sample(**fields)]))
     assert reply.status_code == 422
     assert field in reply.json()["detail"]["message"]
     assert stored_counts(viewer) == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -64,7 +66,10 @@ def test_summary_adds_up_the_farm(sentry: httpx.Client, viewer: httpx.Client) ->
 
 def test_miners_filter_by_status_kind_and_text(sentry: httpx.Client, viewer: httpx.Client) -> None:
     _farm(sentry)
-    get = lambda **p: viewer.get("/api/v1/miners", params=p).json()  # noqa: E731
+
+    def get(**p: Any) -> Any:
+        return viewer.get("/api/v1/miners", params=p).json()
+
     assert get()["total"] == 3
     assert [m["key"] for m in get(status="warning")["items"]] == ["aa:00:00:00:00:02"]
     assert [m["kind"] for m in get(kind="bitaxe")["items"]] == ["bitaxe"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ WHATSMINER = FIXTURES / "cgminer-rpc" / "whatsminer"
 INVALID = b'{"STATUS":[{"STATUS":"E","When":1,"Code":14,"Msg":"Invalid command"}],"id":1}'
 
 
-def capture(folder, case: str, command: str) -> bytes:
+def capture(folder: Path, case: str, command: str) -> bytes:
     for suffix in (".json", ".txt"):
         path = folder / f"{case}__{command}{suffix}"
         if path.exists():

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
-from store_helpers import Reading
 
 from rigwatch.domain.batch import Batch
 from rigwatch.domain.models import Event
 from rigwatch.store.auth import create_sentry
 from rigwatch.store.engine import make_engine, upgrade
+from tests.integration.store.store_helpers import Reading
 
 
 @pytest.fixture

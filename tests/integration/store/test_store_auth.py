@@ -34,7 +34,7 @@ def test_secrets_are_stored_only_as_hashes(engine: Engine):
     with engine.begin() as conn:
         _, token = auth.create_sentry(conn, "rack-a")
         key = auth.create_api_key(conn, "script", Role.VIEWER)
-        stored = list(conn.execute(select(credentials.c.secret_hash)).scalars())
+        stored: list[str] = list(conn.execute(select(credentials.c.secret_hash)).scalars())
     assert token not in stored and key not in stored
     assert auth.secret_hash(token) in stored
 

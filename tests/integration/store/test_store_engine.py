@@ -10,13 +10,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from store_helpers import at, reading
 
 from rigwatch.domain.batch import Batch
 from rigwatch.store.auth import audit, create_sentry
 from rigwatch.store.engine import current_revision, make_engine, upgrade
 from rigwatch.store.ingest import write_batches
 from rigwatch.store.tables import audit_log, metadata, samples, sites
+from tests.integration.store.store_helpers import at, reading
 
 
 def test_migrations_match_the_table_definitions(engine: Engine):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from store_helpers import T0, at, event, reading
 
 from rigwatch.domain.models import EventKind, MinerStatus
 from rigwatch.store.ingest import BatchResult, write_batches
@@ -17,6 +16,7 @@ from rigwatch.store.tables import (
     samples,
     sentries,
 )
+from tests.integration.store.store_helpers import T0, at, event, reading
 
 
 def _write(engine: Engine, *batches, now=None) -> list[BatchResult]:

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from store_helpers import T0, at, event, reading
 
 from rigwatch.domain.models import EventKind, MinerKind, MinerStatus
 from rigwatch.store import queries
@@ -15,6 +14,7 @@ from rigwatch.store.auth import create_sentry, enroll
 from rigwatch.store.ingest import write_batches
 from rigwatch.store.queries import MinerQuery
 from rigwatch.store.tables import miners
+from tests.integration.store.store_helpers import T0, at, event, reading
 
 NOW = at(600)
 OFFLINE_AFTER = 300

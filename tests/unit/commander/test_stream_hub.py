@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
 from rigwatch.commander.stream import CLIENT_QUEUE, StreamHub, TooManyClients
 
 
-async def take(stream, n: int) -> list[bytes]:  # type: ignore[no-untyped-def]
+async def take(stream: AsyncIterator[bytes], n: int) -> list[bytes]:
     return [await anext(stream) for _ in range(n)]
 
 
