@@ -23,7 +23,10 @@ def test_the_demo_shows_sixty_miners_within_ten_seconds_and_stops_cleanly(tmp_pa
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "rigwatch.cli", "demo", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         summary: dict[str, object] = {}
@@ -43,7 +46,10 @@ def test_the_demo_shows_sixty_miners_within_ten_seconds_and_stops_cleanly(tmp_pa
             faulty = browser.get("/api/v1/miners", params={"status": "warning"}).json()["items"]
             reasons = " ".join(w for m in faulty for w in m["warnings"])
             assert "hashboard missing" in reasons and "°C" in reasons
-            kinds = {m["kind"] for m in browser.get("/api/v1/miners", params={"limit": 100}).json()["items"]}
+            kinds = {
+                m["kind"]
+                for m in browser.get("/api/v1/miners", params={"limit": 100}).json()["items"]
+            }
             assert kinds == {"asic", "bitaxe"}
             # Nobody else is signed in automatically: the viewer may not manage sentries.
             assert browser.post("/api/v1/sentries", json={"name": "x"}).status_code == 403

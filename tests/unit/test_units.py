@@ -13,14 +13,24 @@ from rigwatch.units import format_ago, format_hashrate, format_power, to_hs
 
 @pytest.mark.parametrize(
     ("hs", "text"),
-    [(0, "0.00 H/s"), (999, "999.00 H/s"), (1_200, "1.20 kH/s"), (1.2e12, "1.20 TH/s"),
-     (110.52e12, "110.52 TH/s"), (3.4e18, "3.40 EH/s"), (None, "—")],
+    [
+        (0, "0.00 H/s"),
+        (999, "999.00 H/s"),
+        (1_200, "1.20 kH/s"),
+        (1.2e12, "1.20 TH/s"),
+        (110.52e12, "110.52 TH/s"),
+        (3.4e18, "3.40 EH/s"),
+        (None, "—"),
+    ],
 )
 def test_hashrates_read_with_si_prefixes(hs: float | None, text: str) -> None:
     assert format_hashrate(hs) == text
 
 
-@pytest.mark.parametrize(("value", "unit", "hs"), [(1, "GH", 1e9), (2, "TH/s", 2e12), (3, "kH/s", 3e3), (4, "MH", 4e6), (5, "H/s", 5)])
+@pytest.mark.parametrize(
+    ("value", "unit", "hs"),
+    [(1, "GH", 1e9), (2, "TH/s", 2e12), (3, "kH/s", 3e3), (4, "MH", 4e6), (5, "H/s", 5)],
+)
 def test_units_convert_to_hs(value: float, unit: str, hs: float) -> None:
     assert to_hs(value, unit) == hs
 

@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import pyasic as _pyasic
 import pytest
 
 from rigwatch.sim import Fleet, FleetSpec, ManualClock
-
-import pyasic as _pyasic
 
 PYASIC: Any = _pyasic
 

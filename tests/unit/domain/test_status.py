@@ -22,12 +22,18 @@ def test_a_healthy_miner_is_online() -> None:
 @pytest.mark.parametrize(
     ("sample", "reason"),
     [
-        (Sample(ts=NOW, hashrate_hs=50e12, hashrate_expected_hs=110e12), "hashrate at 45% of expected"),
+        (
+            Sample(ts=NOW, hashrate_hs=50e12, hashrate_expected_hs=110e12),
+            "hashrate at 45% of expected",
+        ),
         (Sample(ts=NOW, hashrate_hs=0.0), "not hashing"),
         (Sample(ts=NOW, hashrate_hs=1e12, temp_c=88), "temperature 88 °C"),
         (Sample(ts=NOW, hashrate_hs=1e12, temp_c=70, temp_max_c=97), "hottest sensor 97 °C"),
         (Sample(ts=NOW, hashrate_hs=1e12, fans_rpm=(5000, 0)), "fan stopped"),
-        (Sample(ts=NOW, hashrate_hs=1e12, hashboards=(Hashboard(0), Hashboard(2, missing=True))), "hashboard missing: 2"),
+        (
+            Sample(ts=NOW, hashrate_hs=1e12, hashboards=(Hashboard(0), Hashboard(2, missing=True))),
+            "hashboard missing: 2",
+        ),
     ],
 )
 def test_problems_make_a_warning_with_a_reason(sample: Sample, reason: str) -> None:
