@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, case, select, update
@@ -27,8 +28,8 @@ from sqlalchemy.engine import Connection
 
 from rigwatch.domain.batch import Batch, Reading
 from rigwatch.domain.counters import delta
-from rigwatch.domain.models import EventKind, MinerKind, MinerStatus, Sample
-from rigwatch.domain.status import status_for, warnings_for
+from rigwatch.domain.models import EventKind, MinerIdentity, MinerKind, MinerStatus, Sample
+from rigwatch.domain.status import warnings_for
 from rigwatch.domain.views import MinerUpdate
 from rigwatch.store import jsontext
 from rigwatch.store.bulk import executemany
@@ -66,6 +67,7 @@ class _Chain:
     """The newest counters seen for one miner, to derive the next deltas from."""
 
     ts: int
+    last_sample: int
     accepted: int | None
     rejected: int | None
     stale: int | None
@@ -98,20 +100,51 @@ def _new_batches(conn: Connection, batches: Sequence[Batch]) -> list[int]:
     return fresh
 
 
-def _merge_identities(readings: Iterable[Reading]) -> dict[str, dict[str, Any]]:
-    """Per miner key: the newest non-None identity fields and the ts range seen."""
-    merged: dict[str, dict[str, Any]] = {}
-    for reading in sorted(readings, key=lambda r: r.sample.ts):
+@dataclass(slots=True)
+class _Seen:
+    """One miner's readings in this call: earliest ts, identities in arrival order.
+
+    Consecutive equal identities are kept once, with the newest of their timestamps:
+    the newest wins every field it carries, so the older copy could never win one.
+    """
+
+    first: int
+    idents: list[tuple[int, MinerIdentity]]
+
+
+def _merge_identities(stamped: Iterable[tuple[int, int, Reading]]) -> dict[tuple[int, str], _Seen]:
+    """Per (sentry_id, miner key): the identities reported and the oldest ts."""
+    merged: dict[tuple[int, str], _Seen] = {}
+    for sentry_id, ts, reading in stamped:
         ident = reading.miner
-        ts = to_us(reading.sample.ts)
-        entry = merged.setdefault(ident.key, {"first_seen": ts, "last_seen": ts})
-        entry["last_seen"] = ts
-        entry["kind"] = str(ident.kind)
+        seen = merged.get((sentry_id, ident.key))
+        if seen is None:
+            merged[(sentry_id, ident.key)] = _Seen(ts, [(ts, ident)])
+            continue
+        if ts < seen.first:
+            seen.first = ts
+        last_ts, last = seen.idents[-1]
+        if ident is last or ident == last:
+            if ts > last_ts:
+                seen.idents[-1] = (ts, ident)
+        else:
+            seen.idents.append((ts, ident))
+    return merged
+
+
+def _identity_values(seen: _Seen) -> dict[str, Any]:
+    """The newest non-None value of each identity field (kind always)."""
+    idents = seen.idents
+    if len(idents) > 1:
+        idents = sorted(idents, key=lambda item: item[0])
+    values: dict[str, Any] = {}
+    for _ts, ident in idents:
+        values["kind"] = str(ident.kind)
         for name in _IDENTITY[1:]:
             value = getattr(ident, name)
             if value is not None:
-                entry[name] = value
-    return merged
+                values[name] = value
+    return values
 
 
 def _select_miners(conn: Connection, sentry_id: int, keys: Sequence[str]) -> dict[str, Any]:
@@ -125,61 +158,58 @@ def _select_miners(conn: Connection, sentry_id: int, keys: Sequence[str]) -> dic
 
 
 def _upsert_miners(
-    conn: Connection, batches: Sequence[Batch]
+    conn: Connection, batches: Sequence[Batch], stamped: Sequence[tuple[int, int, Reading]]
 ) -> tuple[dict[tuple[int, str], int], dict[int, str]]:
-    """Create unknown miners, refresh identity and last_seen of known ones.
+    """Create unknown miners; update known ones only where identity or first_seen changed.
 
-    Returns ids by (sentry_id, key) for every known miner the batches mention
-    (readings or events) and each id's kind.
+    The time of the last sample lives in `miner_state`, so a miner reporting the same
+    identity costs no write here. Returns ids by (sentry_id, key) for every known miner
+    the batches mention (readings or events) and each id's kind.
     """
-    readings: dict[int, list[Reading]] = defaultdict(list)
+    merged = _merge_identities(stamped)
     keys: dict[int, set[str]] = defaultdict(set)
+    for sentry_id, key in merged:
+        keys[sentry_id].add(key)
     for batch in batches:
-        readings[batch.sentry_id].extend(batch.readings)
-        keys[batch.sentry_id].update(r.miner.key for r in batch.readings)
         keys[batch.sentry_id].update(e.miner_key for e in batch.events if e.miner_key)
-    ids: dict[tuple[int, str], int] = {}
-    kinds: dict[int, str] = {}
+    existing: dict[tuple[int, str], Any] = {}
+    for sentry_id, key_set in keys.items():
+        for key, row in _select_miners(conn, sentry_id, sorted(key_set)).items():
+            existing[(sentry_id, key)] = row
+    ids = {ident: row.id for ident, row in existing.items()}
+    kinds = {row.id: row.kind for row in existing.values()}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for sentry_id, key_set in keys.items():
-        existing = _select_miners(conn, sentry_id, sorted(key_set))
-        for key, row in existing.items():
-            ids[(sentry_id, key)] = row.id
-            kinds[row.id] = row.kind
-        for key, entry in _merge_identities(readings[sentry_id]).items():
-            row = existing.get(key)
-            if row is None:
-                inserts.append(
-                    {name: entry.get(name) for name in _IDENTITY}
-                    | {
-                        "sentry_id": sentry_id,
-                        "key": key,
-                        "tags": "[]",
-                        "first_seen": entry["first_seen"],
-                        "last_seen": entry["last_seen"],
-                    }
-                )
-                continue
-            values = {name: entry.get(name, getattr(row, name)) for name in _IDENTITY}
-            values["last_seen"] = max(row.last_seen, entry["last_seen"])
-            values["first_seen"] = min(row.first_seen, entry["first_seen"])
-            if any(values[name] != getattr(row, name) for name in values):
-                updates.append({f"b_{name}": value for name, value in values.items()})
-                updates[-1]["b_id"] = row.id
-                kinds[row.id] = values["kind"]
+    for (sentry_id, key), seen in merged.items():
+        values = _identity_values(seen)
+        row = existing.get((sentry_id, key))
+        if row is None:
+            inserts.append(
+                {name: values.get(name) for name in _IDENTITY}
+                | {"sentry_id": sentry_id, "key": key, "tags": "[]", "first_seen": seen.first}
+            )
+            continue
+        changed = seen.first < row.first_seen or any(
+            value != getattr(row, name) for name, value in values.items()
+        )
+        if changed:
+            update_row = {f"b_{name}": values.get(name, getattr(row, name)) for name in _IDENTITY}
+            update_row["b_first_seen"] = min(row.first_seen, seen.first)
+            update_row["b_id"] = row.id
+            updates.append(update_row)
+            kinds[row.id] = values["kind"]
     executemany(
         conn,
         update(miners)
         .where(miners.c.id == bindparam("b_id"))
-        .values({name: bindparam(f"b_{name}") for name in (*_IDENTITY, "first_seen", "last_seen")}),
+        .values({name: bindparam(f"b_{name}") for name in (*_IDENTITY, "first_seen")}),
         updates,
     )
     if inserts:
         conn.execute(insert_for(conn, miners), inserts)
         by_sentry: dict[int, list[str]] = defaultdict(list)
-        for row in inserts:
-            by_sentry[row["sentry_id"]].append(row["key"])
+        for new in inserts:
+            by_sentry[new["sentry_id"]].append(new["key"])
         for sentry_id, new_keys in by_sentry.items():
             for key, row in _select_miners(conn, sentry_id, new_keys).items():
                 ids[(sentry_id, key)] = row.id
@@ -192,13 +222,14 @@ def _load_chains(conn: Connection, miner_ids: Sequence[int]) -> dict[int, _Chain
     cols = (
         miner_state.c.miner_id,
         miner_state.c.ts,
+        miner_state.c.last_sample_ts,
         miner_state.c.accepted,
         miner_state.c.rejected,
         miner_state.c.stale,
     )
     for chunk in _chunks(miner_ids):
         for row in conn.execute(select(*cols).where(miner_state.c.miner_id.in_(chunk))):
-            chains[row.miner_id] = _Chain(row.ts, row.accepted, row.rejected, row.stale)
+            chains[row[0]] = _Chain(*row[1:])
     return chains
 
 
@@ -207,7 +238,9 @@ def _state_row(miner_id: int, ts: int, sample: Sample) -> dict[str, Any]:
     return {
         "miner_id": miner_id,
         "ts": ts,
-        "status": str(status_for(sample)),
+        "last_sample_ts": ts,
+        # status_for(sample), without computing the warnings twice
+        "status": str(MinerStatus.WARNING if warnings else MinerStatus.ONLINE),
         "warnings": jsontext.dumps(warnings),
         "hashrate_hs": sample.hashrate_hs,
         "hashrate_expected_hs": sample.hashrate_expected_hs,
@@ -255,7 +288,7 @@ def _state_row(miner_id: int, ts: int, sample: Sample) -> dict[str, Any]:
 
 
 def _write_samples(
-    conn: Connection, batches: Sequence[Batch], ids: dict[tuple[int, str], int]
+    conn: Connection, stamped: Sequence[tuple[int, int, Reading]], ids: dict[tuple[int, str], int]
 ) -> dict[int, tuple[int, Sample, MinerStatus]]:
     """Raw rows with share deltas, plus the forward-only latest state.
 
@@ -263,18 +296,20 @@ def _write_samples(
     than the stored state are written, so the caller can report these without
     reading them back.
     """
-    keyed: list[tuple[int, int, Sample]] = []
-    for batch in batches:
-        for reading in batch.readings:
-            miner_id = ids[(batch.sentry_id, reading.miner.key)]
-            keyed.append((miner_id, to_us(reading.sample.ts), reading.sample))
+    keyed = [
+        (ids[(sentry_id, reading.miner.key)], ts, reading.sample)
+        for sentry_id, ts, reading in stamped
+    ]
     if not keyed:
         return {}
-    keyed.sort(key=lambda item: (item[0], item[1]))
+    keyed.sort(key=itemgetter(0, 1))
     chains = _load_chains(conn, sorted({miner_id for miner_id, _, _ in keyed}))
     sample_rows: list[dict[str, Any]] = []
     board_rows: list[dict[str, Any]] = []
     latest: dict[int, tuple[int, Sample]] = {}
+    # Samples not newer than the state (late, or behind an offline / online event) still
+    # move the time of the last sample forward.
+    late: dict[int, int] = {}
     for miner_id, ts, sample in keyed:
         chain = chains.get(miner_id)
         acc_d = rej_d = stale_d = None
@@ -283,8 +318,10 @@ def _write_samples(
                 acc_d = delta(chain.accepted, sample.accepted)
                 rej_d = delta(chain.rejected, sample.rejected)
                 stale_d = delta(chain.stale, sample.stale)
-            chains[miner_id] = _Chain(ts, sample.accepted, sample.rejected, sample.stale)
+            chains[miner_id] = _Chain(ts, ts, sample.accepted, sample.rejected, sample.stale)
             latest[miner_id] = (ts, sample)
+        elif ts > chain.last_sample:
+            chain.last_sample = late[miner_id] = ts
         sample_rows.append(
             {
                 "ts": ts,
@@ -294,7 +331,7 @@ def _write_samples(
                 "temp_c": sample.temp_c,
                 "temp_max_c": sample.temp_max_c,
                 "chip_temp_c": sample.chip_temp_c,
-                "fans_rpm": jsontext.dumps(list(sample.fans_rpm)) if sample.fans_rpm else None,
+                "fans_rpm": jsontext.dumps(sample.fans_rpm) if sample.fans_rpm else None,
                 "power_w": sample.power_w,
                 "accepted": sample.accepted,
                 "rejected": sample.rejected,
@@ -322,6 +359,11 @@ def _write_samples(
         )
     executemany(conn, insert_ignore(conn, samples), sample_rows)
     executemany(conn, insert_ignore(conn, hashboard_samples), board_rows)
+    executemany(
+        conn,
+        _LATE_SAMPLE,
+        [{"b_miner_id": mid, "b_ts": ts} for mid, ts in late.items() if mid not in latest],
+    )
     if not latest:
         return {}
     upsert = insert_for(conn, miner_state)
@@ -338,6 +380,15 @@ def _write_samples(
     executemany(conn, upsert, state_rows)
     return written
 
+
+_LATE_SAMPLE = (
+    update(miner_state)
+    .where(
+        miner_state.c.miner_id == bindparam("b_miner_id"),
+        miner_state.c.last_sample_ts < bindparam("b_ts"),
+    )
+    .values(last_sample_ts=bindparam("b_ts"))
+)
 
 _STATUS_EVENTS = {
     EventKind.MINER_OFFLINE: update(miner_state)
@@ -503,8 +554,13 @@ def write_batches(conn: Connection, batches: Sequence[Batch], now: datetime) -> 
             for b in fresh
         ],
     )
-    ids, kinds = _upsert_miners(conn, fresh)
-    written = _write_samples(conn, fresh, ids)
+    stamped = [
+        (batch.sentry_id, to_us(reading.sample.ts), reading)
+        for batch in fresh
+        for reading in batch.readings
+    ]
+    ids, kinds = _upsert_miners(conn, fresh, stamped)
+    written = _write_samples(conn, stamped, ids)
     changed = _write_events(conn, fresh, ids)
     all_touched = {mid for batch in fresh for mid in _touched(batch, ids)}
     keys = {miner_id: key for (_, key), miner_id in ids.items()}

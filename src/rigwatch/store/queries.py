@@ -40,7 +40,7 @@ _SORTS: dict[str, Any] = {
     "hostname": func.coalesce(miners.c.hostname, miners.c.key),
     "ip": miners.c.ip,
     "status": None,  # the effective status, built per query
-    "last_seen": miners.c.last_seen,
+    "last_seen": miner_state.c.last_sample_ts,
     "model": miners.c.model,
 }
 SORT_KEYS = frozenset(_SORTS) | frozenset("-" + key for key in _SORTS)
@@ -73,7 +73,7 @@ def _effective_status(now: datetime, offline_after_s: float) -> ColumnElement[st
     cutoff = to_us(now - timedelta(seconds=offline_after_s))
     return case(
         (miner_state.c.status.is_(None), literal(str(MinerStatus.OFFLINE))),
-        (miners.c.last_seen < cutoff, literal(str(MinerStatus.OFFLINE))),
+        (miner_state.c.last_sample_ts < cutoff, literal(str(MinerStatus.OFFLINE))),
         else_=miner_state.c.status,
     )
 
@@ -158,6 +158,7 @@ def _miner_select(now: datetime, offline_after_s: float) -> Select[Any]:
             sentries.c.name.label("sentry_name"),
             sites.c.name.label("site_name"),
             _effective_status(now, offline_after_s).label("eff_status"),
+            miner_state.c.last_sample_ts,
             miner_state.c.warnings,
             miner_state.c.hashrate_hs,
             miner_state.c.hashrate_expected_hs,
@@ -203,7 +204,7 @@ def _miner_row(row: Row[Any]) -> MinerRow:
         hostname=row.hostname,
         worker=row.worker,
         tags=tuple(jsontext.loads(row.tags) or ()),
-        last_seen=from_us_opt(row.last_seen),
+        last_seen=from_us_opt(row.last_sample_ts),
         hashrate_hs=row.hashrate_hs,
         hashrate_expected_hs=row.hashrate_expected_hs,
         temp_c=row.temp_c,

@@ -139,7 +139,6 @@ miners = Table(
     Column("tags", Text, nullable=False),
     Column("rack", String(100)),
     Column("first_seen", BigInteger, nullable=False),
-    Column("last_seen", BigInteger, nullable=False),
     UniqueConstraint("sentry_id", "key"),
 )
 
@@ -193,7 +192,11 @@ miner_state = Table(
         primary_key=True,
         autoincrement=False,
     ),
+    # ts moves with samples and offline / online events; last_sample_ts only with samples
+    # (the miner's "last seen"). Kept here, not on `miners`, so that ingest touches a
+    # miners row only when its identity changes.
     Column("ts", BigInteger, nullable=False),
+    Column("last_sample_ts", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
     Column("warnings", Text, nullable=False),
     Column("hashrate_hs", Float),

@@ -16,6 +16,7 @@ from rigwatch.store.tables import (
     samples,
     sentries,
 )
+from rigwatch.store.timestamps import to_us
 from tests.integration.store.store_helpers import T0, at, event, reading
 
 
@@ -154,7 +155,44 @@ def test_identity_fields_update_only_when_reported(engine, make_batch):
     with engine.connect() as conn:
         row = conn.execute(select(miners)).one()
     assert (row.ip, row.hostname) == ("10.0.0.9", "ant-1")
-    assert row.first_seen < row.last_seen
+    assert row.first_seen < _state(engine, "m1").last_sample_ts
+
+
+def test_the_newest_identity_wins_within_one_call_whatever_the_order(engine, make_batch):
+    _write(
+        engine,
+        make_batch(
+            1,
+            (
+                reading("m1", 120, ip="10.0.0.3"),
+                reading("m1", 0, ip="10.0.0.1", hostname="ant-1"),
+                reading("m1", 60, ip="10.0.0.2", hostname="ant-2"),
+            ),
+        ),
+    )
+    _write(engine, make_batch(2, (reading("m1", 30, ip="10.0.0.0"),)))
+    with engine.connect() as conn:
+        row = conn.execute(select(miners)).one()
+    # Across calls what was reported last is kept (as before); a late sample lowers first_seen.
+    assert (row.ip, row.hostname) == ("10.0.0.0", "ant-2")
+    assert row.first_seen == to_us(at(0))
+
+
+def test_last_sample_time_moves_with_samples_only_late_ones_included(engine, make_batch):
+    _write(engine, make_batch(1, (reading("m1", 0),)))
+    _write(engine, make_batch(2, (), (event(EventKind.MINER_OFFLINE, "off", 90, "m1"),)))
+    state = _state(engine, "m1")
+    assert (state.ts, state.last_sample_ts) == (to_us(at(90)), to_us(at(0)))
+    # Older than the offline event: no state change, but the miner was seen at 60.
+    _write(engine, make_batch(3, (reading("m1", 60),)))
+    state = _state(engine, "m1")
+    assert (state.ts, state.status, state.last_sample_ts) == (
+        to_us(at(90)),
+        "offline",
+        to_us(at(60)),
+    )
+    _write(engine, make_batch(4, (reading("m1", 30),)))
+    assert _state(engine, "m1").last_sample_ts == to_us(at(60))
 
 
 def test_sentry_last_seen_and_last_seq_move_forward_only(engine, make_batch, sentry_id):

@@ -128,7 +128,6 @@ def upgrade() -> None:
         sa.Column("tags", sa.Text(), nullable=False),
         sa.Column("rack", sa.String(100)),
         sa.Column("first_seen", BIG, nullable=False),
-        sa.Column("last_seen", BIG, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_miners"),
         sa.ForeignKeyConstraint(
             ["sentry_id"], ["sentries.id"], name="fk_miners_sentry_id_sentries"
@@ -175,6 +174,7 @@ def upgrade() -> None:
         "miner_state",
         sa.Column("miner_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("ts", BIG, nullable=False),
+        sa.Column("last_sample_ts", BIG, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("warnings", sa.Text(), nullable=False),
         sa.Column("hashrate_hs", sa.Float()),
