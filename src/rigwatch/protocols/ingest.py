@@ -67,7 +67,19 @@ class MinerIn(_Strict):
     worker: Str256 | None = None
 
     def to_domain(self) -> MinerIdentity:
-        return MinerIdentity(**self.model_dump())
+        # Field by field, not `MinerIdentity(**self.model_dump())`: this runs once per
+        # sample on the ingest hot path, where model_dump costs more than the rest.
+        return MinerIdentity(
+            key=self.key,
+            kind=self.kind,
+            ip=self.ip,
+            mac=self.mac,
+            hostname=self.hostname,
+            make=self.make,
+            model=self.model,
+            firmware=self.firmware,
+            worker=self.worker,
+        )
 
     @classmethod
     def from_domain(cls, m: MinerIdentity) -> MinerIn:
@@ -93,6 +105,17 @@ class HashboardIn(_Strict):
     chips_expected: int | None = Field(default=None, ge=0, le=10_000)
     missing: bool = False
 
+    def to_domain(self) -> Hashboard:
+        return Hashboard(
+            index=self.index,
+            hashrate_hs=self.hashrate_hs,
+            temp_c=self.temp_c,
+            chip_temp_c=self.chip_temp_c,
+            chips=self.chips,
+            chips_expected=self.chips_expected,
+            missing=self.missing,
+        )
+
 
 class PoolIn(_Strict):
     url: Str256
@@ -102,6 +125,17 @@ class PoolIn(_Strict):
     accepted: Count | None = None
     rejected: Count | None = None
     stale: Count | None = None
+
+    def to_domain(self) -> PoolState:
+        return PoolState(
+            url=self.url,
+            user=self.user,
+            active=self.active,
+            alive=self.alive,
+            accepted=self.accepted,
+            rejected=self.rejected,
+            stale=self.stale,
+        )
 
 
 class SampleIn(_Strict):
@@ -146,8 +180,8 @@ class SampleIn(_Strict):
             pool_url=self.pool_url,
             pool_user=self.pool_user,
             errors=tuple(self.errors),
-            hashboards=tuple(Hashboard(**b.model_dump()) for b in self.hashboards),
-            pools=tuple(PoolState(**p.model_dump()) for p in self.pools),
+            hashboards=tuple([b.to_domain() for b in self.hashboards]),
+            pools=tuple([p.to_domain() for p in self.pools]),
         )
 
     @classmethod

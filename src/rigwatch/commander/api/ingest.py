@@ -9,8 +9,7 @@ from rigwatch.commander.api.errors import unprocessable
 from rigwatch.commander.auth import RW, SentryCaller
 from rigwatch.commander.writer import WriterStopped
 from rigwatch.domain.batch import Batch, Reading
-from rigwatch.domain.models import MinerIdentity
-from rigwatch.protocols.ingest import MAX_BODY_BYTES, IngestAck, IngestBatch, MinerIn
+from rigwatch.protocols.ingest import MAX_BODY_BYTES, IngestAck, IngestBatch
 
 router = APIRouter(tags=["ingest"])
 
@@ -29,27 +28,11 @@ async def _bounded_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _identity(m: MinerIn) -> MinerIdentity:
-    # Field by field: `MinerIn.to_domain()` goes through `model_dump()`, which costs more
-    # per sample on this hot path than building the identity itself (bench/RESULTS.md).
-    return MinerIdentity(
-        key=m.key,
-        kind=m.kind,
-        ip=m.ip,
-        mac=m.mac,
-        hostname=m.hostname,
-        make=m.make,
-        model=m.model,
-        firmware=m.firmware,
-        worker=m.worker,
-    )
-
-
 def to_batch(sentry_id: int, body: IngestBatch) -> Batch:
     return Batch(
         sentry_id=sentry_id,
         seq=body.seq,
-        readings=tuple([Reading(_identity(s.miner), s.to_domain()) for s in body.samples]),
+        readings=tuple([Reading(s.miner.to_domain(), s.to_domain()) for s in body.samples]),
         events=tuple([e.to_domain() for e in body.events]),
     )
 
