@@ -1,7 +1,7 @@
 """Which addresses a sentry watches: scan specs (CIDR, ranges) and a TOML targets file.
 
 Everything here is pure parsing; nothing is contacted. The address count is capped so a
-typo such as `10.0.0.0/8` is refused instead of starting a scan of 16 million hosts.
+typo such as a `/8` mask is refused instead of starting a scan of 16 million hosts.
 """
 
 from __future__ import annotations

@@ -23,10 +23,8 @@ async function loadChart() {
 }
 
 async function draw() {
-  let uPlot;
-  try {
-    uPlot = (await import("/static/vendor/uPlot.esm.js")).default;
-  } catch {
+  const uPlot = window.uPlot;
+  if (!uPlot) {
     chartEl.textContent = "Chart library missing: run the setup command (make setup).";
     return;
   }
