@@ -9,6 +9,8 @@ CLI while `serve` runs) wait for the writer instead of failing.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
+_SQLITE_LOCK_WAIT_S = 10.0
+
 # Any constant works; it only has to be the same for every rigwatch process.
 _PG_MIGRATION_LOCK = 0x72696777
 
@@ -34,9 +38,27 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         for pragma in _SQLITE_PRAGMAS:
-            cursor.execute(pragma)
+            _execute_patiently(cursor, pragma)
     finally:
         cursor.close()
+
+
+def _execute_patiently(cursor: Any, pragma: str) -> None:
+    """Run a PRAGMA, retrying while another process holds the file.
+
+    Two processes opening a fresh file at once (commander and CLI) race on the switch to
+    WAL, and SQLite reports that race as "database is locked" without calling the busy
+    handler, so the busy timeout alone does not cover it.
+    """
+    deadline = time.monotonic() + _SQLITE_LOCK_WAIT_S
+    while True:
+        try:
+            cursor.execute(pragma)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def make_engine(url: str) -> Engine:
