@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from fastapi import Request
@@ -22,7 +22,6 @@ class Commander:
     engine: Engine
     writer: IngestWriter
     hub: StreamHub
-    counters: dict[str, int] = field(default_factory=dict)
 
     def read(self, fn: Callable[[Connection], T]) -> T:
         """Run a read on its own pooled connection (never the writer's)."""
@@ -33,9 +32,6 @@ class Commander:
         """Run a small administrative change in its own transaction."""
         with self.engine.begin() as conn:
             return fn(conn)
-
-    def count(self, name: str, n: int = 1) -> None:
-        self.counters[name] = self.counters.get(name, 0) + n
 
 
 def commander(request: Request) -> Commander:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from rigwatch.commander.context import Commander
@@ -61,13 +62,6 @@ class LiveFeed:
             except Exception:
                 log.exception("farm summary for the live stream failed")
             else:
-                self._rw.hub.publish("summary", _fields(summary))
+                payload = asdict(summary) | {"ts": summary.ts.timestamp()}
+                self._rw.hub.publish("summary", payload)
             await asyncio.sleep(SUMMARY_EVERY_S)
-
-
-def _fields(obj: object) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for name in obj.__slots__:  # type: ignore[attr-defined]
-        value = getattr(obj, name)
-        out[name] = value.timestamp() if isinstance(value, datetime) else value
-    return out

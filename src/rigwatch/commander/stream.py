@@ -42,6 +42,13 @@ class _Client:
         self.queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(maxsize=CLIENT_QUEUE)
         self.lagging = False
 
+    def cut_off(self) -> None:
+        """Drop what is queued and end the stream; the browser resumes with Last-Event-ID."""
+        self.lagging = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
 
 class StreamHub:
     """Fan-out of stored updates to every connected browser. Lives on the event loop."""
@@ -74,9 +81,7 @@ class StreamHub:
                 client.queue.put_nowait(item)
             except asyncio.QueueFull:
                 # A client that cannot keep up is disconnected; it resumes with Last-Event-ID.
-                client.lagging = True
-                client.queue._queue.clear()  # type: ignore[attr-defined]
-                client.queue.put_nowait(None)
+                client.cut_off()
         return item.id
 
     def _missed(self, last_id: int) -> list[StreamEvent] | None:
@@ -128,5 +133,4 @@ class StreamHub:
 
     def close_all(self) -> None:
         for client in self._clients:
-            client.queue._queue.clear()  # type: ignore[attr-defined]
-            client.queue.put_nowait(None)
+            client.cut_off()

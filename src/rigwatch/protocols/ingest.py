@@ -7,6 +7,7 @@ a sentry that sends nonsense gets a 422 naming the field, and nothing is stored.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -203,8 +204,8 @@ class SampleIn(_Strict):
             pool_url=s.pool_url,
             pool_user=s.pool_user,
             errors=list(s.errors),
-            hashboards=[HashboardIn(**_slots(b)) for b in s.hashboards],
-            pools=[PoolIn(**_slots(p)) for p in s.pools],
+            hashboards=[HashboardIn(**asdict(b)) for b in s.hashboards],
+            pools=[PoolIn(**asdict(p)) for p in s.pools],
         )
 
 
@@ -267,7 +268,3 @@ class IngestAck(BaseModel):
     stored: bool = Field(description="false when this seq had been stored before (a replay)")
     samples: int
     events: int
-
-
-def _slots(obj: object) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from typing import Any
 
 from rigwatch.sim.digest import DigestRealm
 from rigwatch.sim.http11 import HttpRequest, HttpResponse
-from rigwatch.sim.persona import Persona, cg_status, dumps
+from rigwatch.sim.persona import Persona, cg_status, dumps, pools_reply
 from rigwatch.sim.state import BoardReading, MinerState, Report
 from rigwatch.sim.templates import template
 
@@ -176,40 +176,15 @@ class AntminerPersona(Persona):
         return {"STATUS": [status], "STATS": [block0, s], "id": 1}
 
     def pools(self, report: Report) -> dict[str, Any]:
-        when = int(report.at)
-        status = dict(self._pools["STATUS"][0])
-        status["When"] = when
-        rows = []
-        for i, (row, setting) in enumerate(
-            zip(self._pools["POOLS"], self.state.pools, strict=False)
-        ):
-            pool = dict(row)
-            active = i == 0
-            pool.update(
-                {
-                    "URL": setting.url,
-                    "User": setting.user,
-                    "Accepted": report.accepted if active else 0,
-                    "Rejected": report.rejected if active else 0,
-                    "Stratum Active": active,
-                    "Stratum URL": setting.url.split("//", 1)[-1].rsplit(":", 1)[0]
-                    if active
-                    else "",
-                    "Diff": f"{report.pool_difficulty / 1000:.1f}K" if active else "",
-                    "Difficulty Accepted": float(report.accepted * report.pool_difficulty)
-                    if active
-                    else 0.0,
-                    "Difficulty Rejected": float(report.rejected * report.pool_difficulty)
-                    if active
-                    else 0.0,
-                    "Last Share Difficulty": report.pool_difficulty if active else 0.0,
-                    "Last Share Time": time.strftime("%H:%M:%S", time.gmtime(report.at))
-                    if active
-                    else "0",
-                }
-            )
-            rows.append(pool)
-        return {"STATUS": [status], "POOLS": rows, "id": 1}
+        def bmminer(active: bool) -> dict[str, Any]:
+            return {
+                "Diff": f"{report.pool_difficulty / 1000:.1f}K" if active else "",
+                "Last Share Time": time.strftime("%H:%M:%S", time.gmtime(report.at))
+                if active
+                else "0",
+            }
+
+        return pools_reply(self._pools, self.state.pools, report, bmminer)
 
     def devs(self, report: Report) -> dict[str, Any]:
         when = int(report.at)

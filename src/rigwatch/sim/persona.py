@@ -8,14 +8,14 @@ a thousand pollers asking the same miner within a second cost one render, and a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
 from rigwatch.sim.cgminer import error_reply, parse_request
 from rigwatch.sim.http11 import HttpRequest, HttpResponse
-from rigwatch.sim.state import MinerState, Report
+from rigwatch.sim.state import MinerState, PoolSetting, Report
 
 Renderer = Callable[[Report], dict[str, Any]]
 
@@ -27,6 +27,44 @@ def dumps(payload: object) -> bytes:
 def cg_status(code: int, message: str, description: str, when: int) -> list[dict[str, Any]]:
     """The STATUS list every cgminer reply starts with."""
     return [{"STATUS": "S", "When": when, "Code": code, "Msg": message, "Description": description}]
+
+
+def pools_reply(
+    template: dict[str, Any],
+    settings: Sequence[PoolSetting],
+    report: Report,
+    firmware_fields: Callable[[bool], dict[str, Any]],
+) -> dict[str, Any]:
+    """The POOLS reply of a cgminer-family firmware; the first pool is the active one.
+
+    `firmware_fields(active)` adds what one firmware reports beyond the shared fields.
+    """
+    status = dict(template["STATUS"][0])
+    status["When"] = int(report.at)
+    rows = []
+    for i, (row, setting) in enumerate(zip(template["POOLS"], settings, strict=False)):
+        active = i == 0
+        pool = dict(row)
+        pool.update(
+            {
+                "URL": setting.url,
+                "User": setting.user,
+                "Accepted": report.accepted if active else 0,
+                "Rejected": report.rejected if active else 0,
+                "Stratum Active": active,
+                "Stratum URL": setting.url.split("//", 1)[-1].rsplit(":", 1)[0] if active else "",
+                "Difficulty Accepted": float(report.accepted * report.pool_difficulty)
+                if active
+                else 0.0,
+                "Difficulty Rejected": float(report.rejected * report.pool_difficulty)
+                if active
+                else 0.0,
+                "Last Share Difficulty": report.pool_difficulty if active else 0.0,
+            }
+        )
+        pool.update(firmware_fields(active))
+        rows.append(pool)
+    return {"STATUS": [status], "POOLS": rows, "id": 1}
 
 
 class Persona:

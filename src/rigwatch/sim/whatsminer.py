@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rigwatch.sim.cgminer import error_reply
-from rigwatch.sim.persona import Persona, cg_status
+from rigwatch.sim.persona import Persona, cg_status, pools_reply
 from rigwatch.sim.state import MinerState, Report
 from rigwatch.sim.templates import template
 
@@ -153,37 +153,13 @@ class WhatsminerPersona(Persona):
         }
 
     def pools(self, report: Report) -> dict[str, Any]:
-        status = dict(self._pools["STATUS"][0])
-        status["When"] = int(report.at)
-        rows = []
-        for i, (row, setting) in enumerate(
-            zip(self._pools["POOLS"], self.state.pools, strict=False)
-        ):
-            pool = dict(row)
-            active = i == 0
-            pool.update(
-                {
-                    "URL": setting.url,
-                    "User": setting.user,
-                    "Accepted": report.accepted if active else 0,
-                    "Rejected": report.rejected if active else 0,
-                    "Stratum Active": active,
-                    "Stratum URL": setting.url.split("//", 1)[-1].rsplit(":", 1)[0]
-                    if active
-                    else "",
-                    "Difficulty Accepted": float(report.accepted * report.pool_difficulty)
-                    if active
-                    else 0.0,
-                    "Difficulty Rejected": float(report.rejected * report.pool_difficulty)
-                    if active
-                    else 0.0,
-                    "Stratum Difficulty": report.pool_difficulty if active else 0.0,
-                    "Last Share Difficulty": report.pool_difficulty if active else 0.0,
-                    "Last Share Time": int(report.at) if active else 0,
-                }
-            )
-            rows.append(pool)
-        return {"STATUS": [status], "POOLS": rows, "id": 1}
+        def btminer(active: bool) -> dict[str, Any]:
+            return {
+                "Stratum Difficulty": report.pool_difficulty if active else 0.0,
+                "Last Share Time": int(report.at) if active else 0,
+            }
+
+        return pools_reply(self._pools, self.state.pools, report, btminer)
 
     def devdetails(self, report: Report) -> dict[str, Any]:
         rows = [

@@ -22,6 +22,8 @@ def test_a_batch_is_stored_and_acknowledged(sentry: httpx.Client, viewer: httpx.
     assert reply.status_code == 200, reply.text
     assert reply.json() == {"seq": 1, "stored": True, "samples": 1, "events": 0}
     assert stored_counts(viewer) == (1, 110e12)
+    health = viewer.get("/api/v1/health").json()
+    assert health["batches_written"] == 1 and health["write_failures"] == 0
 
 
 def test_a_replayed_batch_is_stored_once(sentry: httpx.Client, viewer: httpx.Client) -> None:

@@ -54,15 +54,12 @@ async def ingest(request: Request, sentry: SentryCaller, rw: RW) -> IngestAck:
     try:
         body = IngestBatch.model_validate_json(raw)
     except ValidationError as exc:
-        rw.count("ingest_rejected")
         raise unprocessable(exc) from exc
     assert sentry.sentry_id is not None  # noqa: S101 - guaranteed by require_sentry
     try:
         result = await rw.writer.submit(to_batch(sentry.sentry_id, body))
     except WriterStopped as exc:
         raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
-    rw.count("ingest_batches")
-    rw.count("ingest_samples", result.samples)
     return IngestAck(
         seq=body.seq, stored=result.stored, samples=result.samples, events=result.events
     )

@@ -21,6 +21,9 @@ class Health(BaseModel):
     version: str
     database: str
     writer_backlog: int
+    batches_written: int
+    rows_written: int
+    write_failures: int
     stream_clients: int
 
 
@@ -37,6 +40,9 @@ def health(rw: RW) -> Health:
         version=rigwatch.__version__,
         database=database,
         writer_backlog=rw.writer.backlog,
+        batches_written=rw.writer.batches_written,
+        rows_written=rw.writer.rows_written,
+        write_failures=rw.writer.failures,
         stream_clients=rw.hub.clients,
     )
 
