@@ -84,6 +84,35 @@ class PoolState:
     stale: int | None = None
 
 
+class DeviceKind(enum.StrEnum):
+    GPU = "gpu"
+    CPU = "cpu"
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One GPU (or the CPU) of a rig as its mining software reports it.
+
+    `index` is the software's own device number; `fan_pct` and `fan_rpm` are both kept
+    because GPU miners report one or the other.
+    """
+
+    index: int
+    kind: DeviceKind = DeviceKind.GPU
+    name: str | None = None
+    bus_id: str | None = None
+    hashrate_hs: float | None = None
+    temp_c: float | None = None
+    mem_temp_c: float | None = None
+    fan_pct: float | None = None
+    fan_rpm: int | None = None
+    power_w: float | None = None
+    core_clock_mhz: float | None = None
+    mem_clock_mhz: float | None = None
+    accepted: int | None = None
+    rejected: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One poll of one miner. Hashrate in H/s, temperatures in °C, counters cumulative."""
@@ -105,6 +134,8 @@ class Sample:
     errors: tuple[str, ...] = ()
     hashboards: tuple[Hashboard, ...] = ()
     pools: tuple[PoolState, ...] = ()
+    algorithm: str | None = None
+    devices: tuple[Device, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,5 +146,6 @@ class Event:
     kind: EventKind
     key: str
     miner_key: str | None = None
+    host_key: str | None = None
     message: str = ""
     data: dict[str, object] = field(default_factory=dict)
