@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rigwatch.domain.models import EventKind, MinerKind, MinerStatus, Role
+from rigwatch.domain.host import HostIdentity, HostSample
+from rigwatch.domain.models import Device, EventKind, MinerKind, MinerStatus, Role
+from rigwatch.domain.p2pool import P2PoolStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,9 @@ class MinerDetail:
     errors: tuple[str, ...]
     hashboards: tuple[HashboardView, ...]
     pools: tuple[PoolView, ...]
+    algorithm: str | None = None
+    devices: tuple[Device, ...] = ()
+    host_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,7 @@ class EventRow:
     sentry_id: int | None
     message: str
     data: dict[str, object] = field(default_factory=dict)
+    host_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +160,25 @@ class Principal:
     role: Role | None = None
     sentry_id: int | None = None
     user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostView:
+    """A host with its latest reading (None before the first) and the rigs it runs."""
+
+    id: int
+    sentry_id: int
+    identity: HostIdentity
+    first_seen: datetime
+    latest: HostSample | None
+    miner_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class P2PoolNodeView:
+    """A P2Pool node's newest data-API reading."""
+
+    sentry_id: int
+    node: str
+    host_id: int | None
+    stats: P2PoolStats

@@ -13,7 +13,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rigwatch.domain.batch import HostReading, P2PoolReading
+from rigwatch.domain.host import GpuHealth, HostIdentity, HostSample
 from rigwatch.domain.models import (
+    Device,
+    DeviceKind,
     Event,
     EventKind,
     Hashboard,
@@ -22,9 +26,12 @@ from rigwatch.domain.models import (
     PoolState,
     Sample,
 )
+from rigwatch.domain.p2pool import P2PoolStats, P2PoolWorker
 
 MAX_SAMPLES = 5000
 MAX_EVENTS = 5000
+MAX_HOSTS = 256
+MAX_P2POOL = 64
 MAX_BODY_BYTES = 8 * 1024 * 1024
 # 10 EH/s: far above any single device; a bigger figure is a unit bug, not a miner.
 MAX_HASHRATE_HS = 1e19
@@ -38,6 +45,9 @@ Temp = Annotated[float, Field(ge=MIN_TEMP_C, le=MAX_TEMP_C, allow_inf_nan=False)
 Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
 Rpm = Annotated[int, Field(ge=0, le=100_000)]
 Power = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+Mhz = Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)]
+Bytes = Annotated[int, Field(ge=0, le=2**62)]
 
 
 class _Strict(BaseModel):
@@ -139,6 +149,41 @@ class PoolIn(_Strict):
         )
 
 
+class DeviceIn(_Strict):
+    index: int = Field(ge=0, le=1023)
+    kind: DeviceKind = DeviceKind.GPU
+    name: Str64 | None = None
+    bus_id: Annotated[str, Field(max_length=32)] | None = None
+    hashrate_hs: Hashrate | None = None
+    temp_c: Temp | None = None
+    mem_temp_c: Temp | None = None
+    fan_pct: Percent | None = None
+    fan_rpm: Rpm | None = None
+    power_w: Power | None = None
+    core_clock_mhz: Mhz | None = None
+    mem_clock_mhz: Mhz | None = None
+    accepted: Count | None = None
+    rejected: Count | None = None
+
+    def to_domain(self) -> Device:
+        return Device(
+            index=self.index,
+            kind=self.kind,
+            name=self.name,
+            bus_id=self.bus_id,
+            hashrate_hs=self.hashrate_hs,
+            temp_c=self.temp_c,
+            mem_temp_c=self.mem_temp_c,
+            fan_pct=self.fan_pct,
+            fan_rpm=self.fan_rpm,
+            power_w=self.power_w,
+            core_clock_mhz=self.core_clock_mhz,
+            mem_clock_mhz=self.mem_clock_mhz,
+            accepted=self.accepted,
+            rejected=self.rejected,
+        )
+
+
 class SampleIn(_Strict):
     miner: MinerIn
     ts: datetime
@@ -158,6 +203,8 @@ class SampleIn(_Strict):
     errors: list[Str256] = Field(default_factory=list, max_length=32)
     hashboards: list[HashboardIn] = Field(default_factory=list, max_length=64)
     pools: list[PoolIn] = Field(default_factory=list, max_length=8)
+    algorithm: Str64 | None = None
+    devices: list[DeviceIn] = Field(default_factory=list, max_length=64)
 
     @field_validator("ts")
     @classmethod
@@ -183,6 +230,8 @@ class SampleIn(_Strict):
             errors=tuple(self.errors),
             hashboards=tuple([b.to_domain() for b in self.hashboards]),
             pools=tuple([p.to_domain() for p in self.pools]),
+            algorithm=self.algorithm,
+            devices=tuple([d.to_domain() for d in self.devices]),
         )
 
     @classmethod
@@ -206,6 +255,8 @@ class SampleIn(_Strict):
             errors=list(s.errors),
             hashboards=[HashboardIn(**asdict(b)) for b in s.hashboards],
             pools=[PoolIn(**asdict(p)) for p in s.pools],
+            algorithm=s.algorithm,
+            devices=[DeviceIn(**asdict(d)) for d in s.devices],
         )
 
 
@@ -214,6 +265,7 @@ class EventIn(_Strict):
     kind: EventKind
     key: Annotated[str, Field(min_length=1, max_length=200)]
     miner_key: Str64 | None = None
+    host_key: Str64 | None = None
     message: Annotated[str, Field(max_length=1000)] = ""
     data: dict[Str64, Any] = Field(default_factory=dict, max_length=32)
 
@@ -238,6 +290,7 @@ class EventIn(_Strict):
             kind=self.kind,
             key=self.key,
             miner_key=self.miner_key,
+            host_key=self.host_key,
             message=self.message,
             data=dict(self.data),
         )
@@ -249,9 +302,152 @@ class EventIn(_Strict):
             kind=e.kind,
             key=e.key,
             miner_key=e.miner_key,
+            host_key=e.host_key,
             message=e.message,
             data=dict(e.data),
         )
+
+
+class HostIdentityIn(_Strict):
+    key: Str64 = Field(min_length=1)
+    hostname: Str64 | None = None
+    os: Str256 | None = None
+    cpu_model: Str256 | None = None
+    cpu_count: int | None = Field(default=None, ge=1, le=4096)
+
+    def to_domain(self) -> HostIdentity:
+        return HostIdentity(
+            key=self.key,
+            hostname=self.hostname,
+            os=self.os,
+            cpu_model=self.cpu_model,
+            cpu_count=self.cpu_count,
+        )
+
+
+class GpuHealthIn(_Strict):
+    index: int = Field(ge=0, le=255)
+    name: Str64 | None = None
+    uuid: Annotated[str, Field(max_length=80)] | None = None
+    temp_c: Temp | None = None
+    fan_pct: Percent | None = None
+    power_w: Power | None = None
+    power_limit_w: Power | None = None
+    core_clock_mhz: Mhz | None = None
+    mem_clock_mhz: Mhz | None = None
+    mem_used_bytes: Bytes | None = None
+    mem_total_bytes: Bytes | None = None
+    util_pct: Percent | None = None
+
+
+class HostReadingIn(_Strict):
+    """One host reading; `miners` names the rigs (miner keys) that run on the host."""
+
+    host: HostIdentityIn
+    ts: datetime
+    cpu_pct: Percent | None = None
+    load_1m: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
+    cpu_temp_c: Temp | None = None
+    mem_used_bytes: Bytes | None = None
+    mem_total_bytes: Bytes | None = None
+    disk_used_bytes: Bytes | None = None
+    disk_total_bytes: Bytes | None = None
+    uptime_s: Count | None = None
+    gpus: list[GpuHealthIn] = Field(default_factory=list, max_length=64)
+    miners: list[Str64] = Field(default_factory=list, max_length=64)
+
+    @field_validator("ts")
+    @classmethod
+    def _ts_utc(cls, v: datetime) -> datetime:
+        return _utc(v)
+
+    def to_domain(self) -> HostReading:
+        sample = HostSample(
+            ts=self.ts,
+            cpu_pct=self.cpu_pct,
+            load_1m=self.load_1m,
+            cpu_temp_c=self.cpu_temp_c,
+            mem_used_bytes=self.mem_used_bytes,
+            mem_total_bytes=self.mem_total_bytes,
+            disk_used_bytes=self.disk_used_bytes,
+            disk_total_bytes=self.disk_total_bytes,
+            uptime_s=self.uptime_s,
+            gpus=tuple(GpuHealth(**g.model_dump()) for g in self.gpus),
+        )
+        return HostReading(self.host.to_domain(), sample, tuple(self.miners))
+
+    @classmethod
+    def from_domain(cls, reading: HostReading) -> HostReadingIn:
+        s = reading.sample
+        return cls(
+            host=HostIdentityIn(**asdict(reading.host)),
+            ts=s.ts,
+            cpu_pct=s.cpu_pct,
+            load_1m=s.load_1m,
+            cpu_temp_c=s.cpu_temp_c,
+            mem_used_bytes=s.mem_used_bytes,
+            mem_total_bytes=s.mem_total_bytes,
+            disk_used_bytes=s.disk_used_bytes,
+            disk_total_bytes=s.disk_total_bytes,
+            uptime_s=s.uptime_s,
+            gpus=[GpuHealthIn(**asdict(g)) for g in s.gpus],
+            miners=list(reading.miner_keys),
+        )
+
+
+class P2PoolWorkerIn(_Strict):
+    address: Str64
+    uptime_s: Count | None = None
+    difficulty: Count | None = None
+    hashrate_hs: Hashrate | None = None
+    name: Str256 | None = None
+
+
+class P2PoolStatsIn(_Strict):
+    """One read of a P2Pool node's data API. Amounts atomic (1 XMR = 10**12)."""
+
+    node: Annotated[str, Field(min_length=1, max_length=200)]
+    host_key: Str64 | None = None
+    ts: datetime
+    hashrate_15m_hs: Hashrate | None = None
+    hashrate_1h_hs: Hashrate | None = None
+    hashrate_24h_hs: Hashrate | None = None
+    total_hashes: Count | None = None
+    shares_found: Count | None = None
+    shares_failed: Count | None = None
+    average_effort_pct: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] | None = None
+    current_effort_pct: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] | None = None
+    block_reward_share_pct: Percent | None = None
+    connections: Count | None = None
+    wallet: Annotated[str, Field(max_length=200)] | None = None
+    workers: list[P2PoolWorkerIn] = Field(default_factory=list, max_length=1000)
+    peers: Count | None = None
+    sidechain_height: Count | None = None
+    sidechain_difficulty: Count | None = None
+    pool_hashrate_hs: Hashrate | None = None
+    pool_miners: Count | None = None
+    pool_blocks_found: Count | None = None
+    network_height: Count | None = None
+    network_difficulty: Count | None = None
+    network_reward_atomic: Count | None = None
+
+    @field_validator("ts")
+    @classmethod
+    def _ts_utc(cls, v: datetime) -> datetime:
+        return _utc(v)
+
+    def to_domain(self) -> P2PoolReading:
+        fields = self.model_dump(exclude={"node", "host_key", "workers"})
+        workers = tuple(P2PoolWorker(**w.model_dump()) for w in self.workers)
+        return P2PoolReading(
+            node=self.node, stats=P2PoolStats(**fields, workers=workers), host_key=self.host_key
+        )
+
+    @classmethod
+    def from_domain(cls, reading: P2PoolReading) -> P2PoolStatsIn:
+        stats = asdict(reading.stats)
+        workers = [P2PoolWorkerIn(**w) for w in stats.pop("workers")]
+        return cls(node=reading.node, host_key=reading.host_key, workers=workers, **stats)
 
 
 class IngestBatch(_Strict):
@@ -261,6 +457,8 @@ class IngestBatch(_Strict):
     sent_at: datetime | None = None
     samples: list[SampleIn] = Field(default_factory=list, max_length=MAX_SAMPLES)
     events: list[EventIn] = Field(default_factory=list, max_length=MAX_EVENTS)
+    hosts: list[HostReadingIn] = Field(default_factory=list, max_length=MAX_HOSTS)
+    p2pool: list[P2PoolStatsIn] = Field(default_factory=list, max_length=MAX_P2POOL)
 
 
 class IngestAck(BaseModel):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -34,7 +34,9 @@ from rigwatch.domain.views import MinerUpdate
 from rigwatch.store import jsontext
 from rigwatch.store.bulk import executemany
 from rigwatch.store.dialect import insert_for, insert_ignore
+from rigwatch.store.ingest_hosts import attach_miners, write_hosts, write_p2pool
 from rigwatch.store.tables import (
+    device_samples,
     events,
     hashboard_samples,
     ingest_batches,
@@ -284,6 +286,8 @@ def _state_row(miner_id: int, ts: int, sample: Sample) -> dict[str, Any]:
                 for p in sample.pools
             ]
         ),
+        "algorithm": sample.algorithm,
+        "devices": jsontext.dumps([asdict(d) for d in sample.devices]) if sample.devices else "[]",
     }
 
 
@@ -306,6 +310,7 @@ def _write_samples(
     chains = _load_chains(conn, sorted({miner_id for miner_id, _, _ in keyed}))
     sample_rows: list[dict[str, Any]] = []
     board_rows: list[dict[str, Any]] = []
+    device_rows: list[dict[str, Any]] = []
     latest: dict[int, tuple[int, Sample]] = {}
     # Samples not newer than the state (late, or behind an offline / online event) still
     # move the time of the last sample forward.
@@ -357,8 +362,28 @@ def _write_samples(
             }
             for board in sample.hashboards
         )
+        device_rows.extend(
+            {
+                "ts": ts,
+                "miner_id": miner_id,
+                "idx": device.index,
+                "kind": str(device.kind),
+                "hashrate_hs": device.hashrate_hs,
+                "temp_c": device.temp_c,
+                "mem_temp_c": device.mem_temp_c,
+                "fan_pct": device.fan_pct,
+                "fan_rpm": device.fan_rpm,
+                "power_w": device.power_w,
+                "core_clock_mhz": device.core_clock_mhz,
+                "mem_clock_mhz": device.mem_clock_mhz,
+                "accepted": device.accepted,
+                "rejected": device.rejected,
+            }
+            for device in sample.devices
+        )
     executemany(conn, insert_ignore(conn, samples), sample_rows)
     executemany(conn, insert_ignore(conn, hashboard_samples), board_rows)
+    executemany(conn, insert_ignore(conn, device_samples), device_rows)
     executemany(
         conn,
         _LATE_SAMPLE,
@@ -407,7 +432,10 @@ _STATUS_EVENTS = {
 
 
 def _write_events(
-    conn: Connection, batches: Sequence[Batch], ids: dict[tuple[int, str], int]
+    conn: Connection,
+    batches: Sequence[Batch],
+    ids: dict[tuple[int, str], int],
+    host_ids: dict[tuple[int, str], int],
 ) -> set[int]:
     """Append events once each, then apply offline / online to the latest state.
 
@@ -426,6 +454,9 @@ def _write_events(
                     "key": event.key,
                     "sentry_id": batch.sentry_id,
                     "miner_id": miner_id,
+                    "host_id": host_ids.get((batch.sentry_id, event.host_key))
+                    if event.host_key
+                    else None,
                     "message": event.message,
                     "data": jsontext.dumps(event.data),
                 }
@@ -559,9 +590,12 @@ def write_batches(conn: Connection, batches: Sequence[Batch], now: datetime) -> 
         for batch in fresh
         for reading in batch.readings
     ]
+    host_ids = write_hosts(conn, fresh)
     ids, kinds = _upsert_miners(conn, fresh, stamped)
+    attach_miners(conn, fresh, ids, host_ids)
     written = _write_samples(conn, stamped, ids)
-    changed = _write_events(conn, fresh, ids)
+    changed = _write_events(conn, fresh, ids, host_ids)
+    write_p2pool(conn, fresh, host_ids)
     all_touched = {mid for batch in fresh for mid in _touched(batch, ids)}
     keys = {miner_id: key for (_, key), miner_id in ids.items()}
     latest = {

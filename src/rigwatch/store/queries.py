@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.engine import Connection, Row
 
-from rigwatch.domain.models import EventKind, MinerKind, MinerStatus
+from rigwatch.domain.models import Device, DeviceKind, EventKind, MinerKind, MinerStatus
 from rigwatch.domain.status import efficiency_j_per_th
 from rigwatch.domain.views import (
     EventRow,
@@ -175,6 +175,8 @@ def _miner_select(now: datetime, offline_after_s: float) -> Select[Any]:
             miner_state.c.errors,
             miner_state.c.hashboards,
             miner_state.c.pools,
+            miner_state.c.algorithm,
+            miner_state.c.devices,
         )
         .select_from(miners)
         .join(sentries, sentries.c.id == miners.c.sentry_id)
@@ -311,6 +313,12 @@ def get_miner(
             )
             for p in pools
         ),
+        algorithm=row.algorithm,
+        devices=tuple(
+            Device(**{**d, "kind": DeviceKind(d["kind"])})
+            for d in (jsontext.loads(row.devices) or [])
+        ),
+        host_id=row.host_id,
     )
 
 
@@ -376,6 +384,7 @@ def list_events(
             sentry_id=row.sentry_id,
             message=row.message,
             data=jsontext.loads(row.data) or {},
+            host_id=row.host_id,
         )
         for row in conn.execute(query)
     ]

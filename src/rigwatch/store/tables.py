@@ -139,6 +139,8 @@ miners = Table(
     Column("tags", Text, nullable=False),
     Column("rack", String(100)),
     Column("first_seen", BigInteger, nullable=False),
+    # The machine a rig's mining software runs on (hosts.id); None for ASICs.
+    Column("host_id", Integer),
     UniqueConstraint("sentry_id", "key"),
 )
 
@@ -215,6 +217,8 @@ miner_state = Table(
     Column("errors", Text, nullable=False),
     Column("hashboards", Text, nullable=False),
     Column("pools", Text, nullable=False),
+    Column("algorithm", String(64)),
+    Column("devices", Text, nullable=False, server_default="[]"),
 )
 
 events = Table(
@@ -226,9 +230,121 @@ events = Table(
     Column("key", String(300), nullable=False),
     Column("sentry_id", Integer, ForeignKey("sentries.id")),
     Column("miner_id", Integer, ForeignKey("miners.id", ondelete="SET NULL")),
+    Column("host_id", Integer),
     Column("message", Text, nullable=False),
     Column("data", Text, nullable=False),
     UniqueConstraint("sentry_id", "key"),
     Index(None, "ts"),
     Index(None, "miner_id", "id"),
+)
+
+device_samples = Table(
+    "device_samples",
+    metadata,
+    Column("ts", BigInteger, nullable=False),
+    Column("miner_id", Integer, nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("hashrate_hs", Float),
+    Column("temp_c", Float),
+    Column("mem_temp_c", Float),
+    Column("fan_pct", Float),
+    Column("fan_rpm", Integer),
+    Column("power_w", Float),
+    Column("core_clock_mhz", Float),
+    Column("mem_clock_mhz", Float),
+    Column("accepted", BigInteger),
+    Column("rejected", BigInteger),
+    PrimaryKeyConstraint("ts", "miner_id", "idx"),
+    sqlite_with_rowid=False,
+)
+
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sentry_id", Integer, ForeignKey("sentries.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("hostname", String(255)),
+    Column("os", String(200)),
+    Column("cpu_model", String(200)),
+    Column("cpu_count", Integer),
+    Column("first_seen", BigInteger, nullable=False),
+    UniqueConstraint("sentry_id", "key"),
+)
+
+_HOST_FIGURES = (
+    ("cpu_pct", Float),
+    ("load_1m", Float),
+    ("cpu_temp_c", Float),
+    ("mem_used_bytes", BigInteger),
+    ("mem_total_bytes", BigInteger),
+    ("disk_used_bytes", BigInteger),
+    ("disk_total_bytes", BigInteger),
+    ("uptime_s", BigInteger),
+)
+HOST_FIGURES = tuple(name for name, _type in _HOST_FIGURES)
+
+host_samples = Table(
+    "host_samples",
+    metadata,
+    Column("ts", BigInteger, nullable=False),
+    Column("host_id", Integer, nullable=False),
+    *(Column(name, kind) for name, kind in _HOST_FIGURES),
+    Column("gpus", Text, nullable=False),
+    PrimaryKeyConstraint("ts", "host_id"),
+    sqlite_with_rowid=False,
+)
+
+host_state = Table(
+    "host_state",
+    metadata,
+    Column(
+        "host_id",
+        Integer,
+        ForeignKey("hosts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("ts", BigInteger, nullable=False),
+    *(Column(name, kind) for name, kind in _HOST_FIGURES),
+    Column("gpus", Text, nullable=False),
+)
+
+_P2POOL_FIGURES = (
+    ("hashrate_15m_hs", Float),
+    ("hashrate_1h_hs", Float),
+    ("hashrate_24h_hs", Float),
+    ("total_hashes", BigInteger),
+    ("shares_found", BigInteger),
+    ("shares_failed", BigInteger),
+    ("average_effort_pct", Float),
+    ("current_effort_pct", Float),
+    ("block_reward_share_pct", Float),
+    ("connections", Integer),
+    ("peers", Integer),
+    ("wallet", String(200)),
+    ("sidechain_height", BigInteger),
+    ("sidechain_difficulty", BigInteger),
+    ("pool_hashrate_hs", Float),
+    ("pool_miners", Integer),
+    ("pool_blocks_found", BigInteger),
+    ("network_height", BigInteger),
+    ("network_difficulty", BigInteger),
+    ("network_reward_atomic", BigInteger),
+)
+P2POOL_FIGURES = tuple(name for name, _type in _P2POOL_FIGURES)
+
+# One row per read of a P2Pool node's data API; `node` is the sentry's name for it.
+p2pool_samples = Table(
+    "p2pool_samples",
+    metadata,
+    Column("ts", BigInteger, nullable=False),
+    Column("sentry_id", Integer, nullable=False),
+    Column("node", String(200), nullable=False),
+    Column("host_id", Integer),
+    *(Column(name, kind) for name, kind in _P2POOL_FIGURES),
+    Column("workers", Text, nullable=False),
+    PrimaryKeyConstraint("ts", "sentry_id", "node"),
+    sqlite_with_rowid=False,
 )

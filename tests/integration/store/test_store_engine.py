@@ -27,7 +27,7 @@ def test_migrations_match_the_table_definitions(engine: Engine):
 def test_upgrading_twice_is_a_no_op(engine: Engine):
     upgrade(engine)
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     with engine.connect() as conn:
         assert list(conn.execute(select(sites.c.name)).scalars()) == ["default"]
 
@@ -49,7 +49,7 @@ def test_concurrent_upgrades_of_a_fresh_database_both_succeed(db_url: str):
         thread.join()
     try:
         assert errors == []
-        assert current_revision(engines[0]) == "0001"
+        assert current_revision(engines[0]) == "0002"
     finally:
         for engine in engines:
             engine.dispose()

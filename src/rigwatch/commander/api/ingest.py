@@ -34,6 +34,8 @@ def to_batch(sentry_id: int, body: IngestBatch) -> Batch:
         seq=body.seq,
         readings=tuple([Reading(s.miner.to_domain(), s.to_domain()) for s in body.samples]),
         events=tuple([e.to_domain() for e in body.events]),
+        hosts=tuple([h.to_domain() for h in body.hosts]),
+        p2pool=tuple([p.to_domain() for p in body.p2pool]),
     )
 
 
