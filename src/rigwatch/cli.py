@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
+from rigwatch.cli_export import export_app
 from rigwatch.config import Settings
 from rigwatch.domain.models import Role
 
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sentry_app, name="sentry")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
+app.add_typer(export_app, name="export")
 
 console = Console()
 err = Console(stderr=True)

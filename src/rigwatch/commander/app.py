@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from rigwatch.commander.api import farm, ingest, sentries, system
+from rigwatch.commander.api import farm, ingest, reports, rigs, sentries, system
 from rigwatch.commander.context import Commander
 from rigwatch.commander.live import LiveFeed
 from rigwatch.commander.stream import StreamHub
@@ -60,7 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    for router in (system.router, ingest.router, sentries.router, farm.router):
+    for router in (
+        system.router,
+        ingest.router,
+        sentries.router,
+        farm.router,
+        rigs.router,
+        reports.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     web.mount(app, settings)
     return app

@@ -48,7 +48,7 @@ class SamplePage(BaseModel):
     items: list[SampleRow]
 
 
-def _aware(ts: datetime | None) -> datetime | None:
+def aware(ts: datetime | None) -> datetime | None:
     if ts is None:
         return None
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
@@ -112,8 +112,8 @@ def samples(
     limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
 ) -> SamplePage:
     """Raw samples, oldest first. Default window: the last hour."""
-    end_ts = _aware(end) or datetime.now(UTC)
-    start_ts = _aware(start) or end_ts - timedelta(hours=1)
+    end_ts = aware(end) or datetime.now(UTC)
+    start_ts = aware(start) or end_ts - timedelta(hours=1)
     if start_ts > end_ts:
         raise HTTPException(422, "`from` is after `to`")
     now = datetime.now(UTC)
@@ -136,6 +136,6 @@ def events(
     """Newest first; page backwards with `before_id`."""
     return rw.read(
         lambda c: queries.list_events(
-            c, kinds=kind, miner_id=miner_id, since=_aware(since), before_id=before_id, limit=limit
+            c, kinds=kind, miner_id=miner_id, since=aware(since), before_id=before_id, limit=limit
         )
     )
