@@ -17,6 +17,9 @@ class SimKind(enum.StrEnum):
     ANTMINER = "antminer"
     WHATSMINER = "whatsminer"
     BITAXE = "bitaxe"
+    XMRIG = "xmrig"
+    TREX = "trex"
+    LOLMINER = "lolminer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,18 @@ class ModelProfile:
     pcb_rise_c: float
     chip_rise_c: float
     frequency_mhz: int
+    algorithm: str = ""
+    """Mining rigs only: the algorithm their software reports (ASICs mine SHA-256)."""
+    vendor: str = ""
+    """GPU rigs only: the card maker T-Rex reports per GPU."""
+    hs_per_ghs: float = 1e9
+    """H/s per unit of `nominal_ghs` and of the state's `*_ghs` figures. 1e9 for ASICs.
+    Rigs set 1.0 (their figures are H/s, or sol/s): the state rounds rates to 0.01 units,
+    which would erase a CPU's 8 kH/s if it were written in GH/s."""
+
+    def to_hs(self, ghs: float) -> float:
+        """A state rate (`*_ghs`) in H/s."""
+        return ghs * self.hs_per_ghs
 
     @property
     def board_nominal_ghs(self) -> float:
@@ -49,7 +64,14 @@ class ModelProfile:
             return (4028, 80)
         if self.kind is SimKind.WHATSMINER:
             return (4028,)
-        return (80,)
+        if self.kind is SimKind.BITAXE:
+            return (80,)
+        return (RIG_PORTS[self.kind],)
+
+
+RIG_PORTS = {SimKind.XMRIG: 18080, SimKind.TREX: 4067, SimKind.LOLMINER: 4069}
+"""HTTP API ports of the simulated rigs. T-Rex's default is 4067; XMRig (`--http-port`)
+and lolMiner (`--apiport`) have none, so the simulator picks 18080 and 4069."""
 
 
 MODELS: dict[str, ModelProfile] = {
@@ -165,3 +187,100 @@ def profile(key: str) -> ModelProfile:
         return MODELS[key]
     except KeyError:
         raise ValueError(f"unknown model {key!r}; choose one of {sorted(MODELS)}") from None
+
+
+# CPU and GPU rigs: `boards` are XMRig's mining threads or a rig's GPUs, `fans` one per GPU
+# (one CPU cooler). Hashrates are round figures of the class of hardware in H/s terms
+# (RandomX ~500 H/s per Zen 2/3 thread; x16r ~19 MH/s per GTX 1070 Ti, as in the real
+# T-Rex capture; ZelHash ~48 sol/s per GTX 1080 Ti), held in H/s (`hs_per_ghs=1.0`).
+RIG_MODELS: dict[str, ModelProfile] = {
+    p.key: p
+    for p in (
+        ModelProfile(
+            key="xmrig-3700x",
+            kind=SimKind.XMRIG,
+            make="XMRig",
+            model="Ryzen 7 3700X",
+            type_string="AMD Ryzen 7 3700X 8-Core Processor",
+            nominal_ghs=8_000.0,
+            boards=16,
+            chips_per_board=1,
+            fans=1,
+            power_w=88.0,
+            fan_max_rpm=2000,
+            pcb_rise_c=42.0,
+            chip_rise_c=48.0,
+            frequency_mhz=3600,
+            algorithm="rx/0",
+            hs_per_ghs=1.0,
+        ),
+        ModelProfile(
+            key="xmrig-5950x",
+            kind=SimKind.XMRIG,
+            make="XMRig",
+            model="Ryzen 9 5950X",
+            type_string="AMD Ryzen 9 5950X 16-Core Processor",
+            nominal_ghs=17_000.0,
+            boards=32,
+            chips_per_board=1,
+            fans=1,
+            power_w=140.0,
+            fan_max_rpm=2000,
+            pcb_rise_c=45.0,
+            chip_rise_c=50.0,
+            frequency_mhz=3400,
+            algorithm="rx/0",
+            hs_per_ghs=1.0,
+        ),
+        ModelProfile(
+            key="trex-1070ti-x6",
+            kind=SimKind.TREX,
+            make="T-Rex",
+            model="6x GeForce GTX 1070 Ti",
+            type_string="GeForce GTX 1070 Ti",
+            nominal_ghs=6 * 19_000_000.0,
+            boards=6,
+            chips_per_board=1,
+            fans=6,
+            power_w=6 * 190.0,
+            fan_max_rpm=3000,
+            pcb_rise_c=34.0,
+            chip_rise_c=44.0,
+            frequency_mhz=1683,
+            algorithm="x16r",
+            vendor="EVGA",
+            hs_per_ghs=1.0,
+        ),
+        ModelProfile(
+            key="lolminer-1080ti-x4",
+            kind=SimKind.LOLMINER,
+            make="lolMiner",
+            model="4x GeForce GTX 1080 Ti",
+            type_string="GeForce GTX 1080 Ti",
+            nominal_ghs=4 * 48.0,
+            boards=4,
+            chips_per_board=1,
+            fans=4,
+            power_w=4 * 210.0,
+            fan_max_rpm=3200,
+            pcb_rise_c=38.0,
+            chip_rise_c=46.0,
+            frequency_mhz=1582,
+            algorithm="ZelHash",
+            hs_per_ghs=1.0,
+        ),
+    )
+}
+"""Mining rigs (XMRig on CPUs, T-Rex and lolMiner on GPUs), kept apart from MODELS because
+they are started from their own counts in `FleetSpec`, not dealt as ASICs."""
+
+XMRIG_MIX = ("xmrig-3700x", "xmrig-5950x")
+GPU_RIG_MIX = ("trex-1070ti-x6", "lolminer-1080ti-x4")
+
+
+def rig_profile(key: str) -> ModelProfile:
+    """Look a rig model up by key, with a message that lists the valid ones."""
+    try:
+        return RIG_MODELS[key]
+    except KeyError:
+        raise ValueError(f"unknown rig model {key!r}; choose one of {sorted(RIG_MODELS)}") from None
