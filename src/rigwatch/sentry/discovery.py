@@ -7,7 +7,10 @@ overall deadline, so one slow host cannot stall a discovery round.
 
 Stock AntMiner and WhatsMiner then get rigwatch's fast cgminer poller, BitAxe its AxeOS
 poller; everything else (or `poller="pyasic"`) keeps the pyasic miner object. Targets
-from the targets file with an explicit kind skip identification entirely.
+from the targets file with an explicit kind skip identification entirely. An address
+pyasic finds nothing at is then asked, in the time left, whether a CPU/GPU mining
+program answers there (`pollers.rigs.probe_rig`: default API ports, plus the target's
+own port for XMRig, which has no default).
 """
 
 from __future__ import annotations
@@ -152,6 +155,8 @@ async def identify(
     http_client: httpx.AsyncClient,
     poll_timeout_s: float,
     get_miner: GetMiner | None = None,
+    rig_ports: Sequence[int] = (),
+    probe_rigs: bool = True,
 ) -> Poller | None:
     """The poller for the miner at `ip`, or None if nothing recognisable answers in time."""
     fetch = get_miner or _pyasic_get_miner()
@@ -159,7 +164,16 @@ async def identify(
         async with asyncio.timeout(deadline_s):
             miner = await fetch(ip)
             if miner is None:
-                return None
+                if not probe_rigs:
+                    return None
+                from rigwatch.sentry.pollers.rigs import probe_rig
+
+                rig = await probe_rig(
+                    ip, client=http_client, timeout_s=poll_timeout_s, ports=rig_ports
+                )
+                if rig is not None:
+                    logger.info("found %s at %s (key %s)", rig.identity.make, ip, rig.identity.key)
+                return rig
             mac, hostname = await _facts(miner)
     except TimeoutError:
         logger.debug("identification of %s ran past %.1f s", ip, deadline_s)
@@ -211,6 +225,8 @@ async def discover(
                 http_client=http_client,
                 poll_timeout_s=poll_timeout_s,
                 get_miner=get_miner,
+                rig_ports=(target.port,) if target.port else (),
+                probe_rigs=target.kind != "pyasic",
             )
 
     async with asyncio.TaskGroup() as tg:
