@@ -18,9 +18,10 @@ from rigwatch.commander.auth import RW, SESSION_COOKIE, is_loopback, session_pri
 from rigwatch.commander.context import Commander
 from rigwatch.config import Settings
 from rigwatch.domain.models import Role
+from rigwatch.domain.p2pool import ATOMIC_PER_XMR
 from rigwatch.domain.views import Principal
 from rigwatch.store import auth as store_auth
-from rigwatch.store import queries
+from rigwatch.store import queries, rig_queries
 from rigwatch.units import format_hashrate, format_power
 
 HERE = Path(__file__).parent
@@ -30,6 +31,56 @@ DEMO_USER = "demo"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["hashrate"] = format_hashrate
 templates.env.filters["power"] = format_power
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def format_bytes(n: float | None) -> str:
+    """Bytes as people read them (binary prefixes, as `free -h` and `df -h` print)."""
+    if n is None:
+        return "—"
+    value, i = float(n), 0
+    while abs(value) >= 1024 and i < len(_BINARY) - 1:
+        value /= 1024
+        i += 1
+    return f"{value:.0f} {_BINARY[i]}" if i == 0 else f"{value:.1f} {_BINARY[i]}"
+
+
+def format_percent(part: float | None, whole: float | None = None) -> str:
+    """`part` as a percentage, or `part / whole` when a whole is given."""
+    if part is None:
+        return "—"
+    if whole is not None:
+        if not whole:
+            return "—"
+        part = part * 100 / whole
+    return f"{part:.1f} %"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    s = int(seconds)
+    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
+    return f"{d} d {h} h" if d else f"{h} h {m} min" if h else f"{m} min"
+
+
+def format_temp(c: float | None) -> str:
+    return "—" if c is None else f"{c:.0f} °C"
+
+
+def format_xmr(atomic: int | None) -> str:
+    """Atomic units as XMR with all 12 decimals: integer arithmetic, exact at any size."""
+    if atomic is None:
+        return "—"
+    whole, frac = divmod(abs(atomic), ATOMIC_PER_XMR)
+    return f"{'-' if atomic < 0 else ''}{whole}.{frac:012d} XMR"
+
+
+templates.env.filters["bytes"] = format_bytes
+templates.env.filters["xmr"] = format_xmr
+templates.env.filters["percent"] = format_percent
+templates.env.filters["duration"] = format_duration
+templates.env.filters["temp"] = format_temp
 router = APIRouter(include_in_schema=False)
 
 
@@ -165,8 +216,21 @@ def miner_page(miner_id: int, request: Request, rw: RW, user: PageUser) -> Respo
     detail = rw.read(lambda c: queries.get_miner(c, miner_id, now, rw.settings.offline_after_s))
     if detail is None:
         raise HTTPException(404, f"no miner {miner_id}")
+    host_id = detail.host_id
+    found = rw.read(lambda c: rig_queries.list_hosts(c, host_id)) if host_id is not None else []
     return templates.TemplateResponse(
-        request, "miner.html", _context(request, rw, user) | {"miner": detail}
+        request,
+        "miner.html",
+        _context(request, rw, user) | {"miner": detail, "host": found[0] if found else None},
+    )
+
+
+@router.get("/p2pool", response_class=HTMLResponse)
+def p2pool_page(request: Request, rw: RW, user: PageUser) -> Response:
+    """P2Pool nodes, recent shares, blocks and payouts, and daily bar charts."""
+    nodes = rw.read(rig_queries.p2pool_nodes)
+    return templates.TemplateResponse(
+        request, "p2pool.html", _context(request, rw, user) | {"nodes": nodes}
     )
 
 

@@ -36,7 +36,69 @@ export function duration(seconds) {
   return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
 }
 
-export const formats = { hashrate, power, temp, jth };
+const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+
+// Bytes with binary prefixes, as `free -h` and `df -h` print them.
+export function bytes(n) {
+  if (n === null || n === undefined || n === "") return "—";
+  let v = Number(n), i = 0;
+  while (Math.abs(v) >= 1024 && i < BINARY.length - 1) { v /= 1024; i++; }
+  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${BINARY[i]}`;
+}
+
+export function pct(v) {
+  return v === null || v === undefined || v === "" ? "—" : `${Number(v).toFixed(1)} %`;
+}
+
+// `part / whole` as a number of percent, or null when either is unknown.
+export function ratioPct(part, whole) {
+  return part === null || part === undefined || !whole ? null : (Number(part) * 100) / Number(whole);
+}
+
+export function num2(v) {
+  return v === null || v === undefined ? "—" : Number(v).toFixed(2);
+}
+
+export function mhz(v) {
+  return v === null || v === undefined ? "—" : `${Math.round(v)} MHz`;
+}
+
+// GPU miners report a fan as percent or as rpm; show whichever came.
+export function fan(percent, rpm) {
+  if (percent !== null && percent !== undefined) return `${Math.round(percent)} %`;
+  if (rpm !== null && rpm !== undefined) return `${rpm} rpm`;
+  return "—";
+}
+
+export function count(v) {
+  return v === null || v === undefined ? "—" : String(v);
+}
+
+// An amount in atomic units (BigInt, integer Number or digit string) as a decimal string
+// with all `decimals` digits: exact for any size, never through a float.
+export function coinAmount(atomic, decimals = 12) {
+  if (atomic === null || atomic === undefined || atomic === "") return "—";
+  let a = BigInt(atomic);
+  const neg = a < 0n;
+  if (neg) a = -a;
+  const base = 10n ** BigInt(decimals);
+  const whole = (a / base).toString(), frac = (a % base).toString().padStart(decimals, "0");
+  return `${neg ? "-" : ""}${whole}${decimals ? `.${frac}` : ""}`;
+}
+
+// JSON.parse that keeps the named integer fields exact as BigInt where the browser gives
+// the reviver the source text (JSON.parse source text access); integers up to 2^53 are
+// exact either way.
+export function parseJsonExact(text, keys = ["amount_atomic"]) {
+  const wanted = new Set(keys);
+  return JSON.parse(text, (key, value, context) => {
+    if (!wanted.has(key) || typeof value !== "number") return value;
+    if (context && typeof context.source === "string" && /^-?\d+$/.test(context.source)) return BigInt(context.source);
+    return Number.isInteger(value) ? BigInt(value) : value;
+  });
+}
+
+export const formats = { hashrate, power, temp, jth, bytes, pct, num2, duration, count };
 
 export function fill(root, values) {
   for (const el of root.querySelectorAll("[data-field]")) {
