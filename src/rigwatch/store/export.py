@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -30,6 +30,15 @@ from rigwatch.store.tables import hosts, miners, samples
 from rigwatch.store.timestamps import from_us
 
 DAY_US = 86_400_000_000
+_FIGURES = (
+    "samples",
+    "hashrate_mean_hs",
+    "hashrate_max_hs",
+    "temp_max_c",
+    "power_mean_w",
+    "accepted",
+    "rejected",
+)
 
 
 class ExportWhat(StrEnum):
@@ -62,12 +71,18 @@ def _stream(conn: Connection, query: Any) -> Iterator[Any]:
     yield from conn.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(query)
 
 
+def _labelled(conn: Connection, query: Any, first: Callable[[int], str]) -> Export:
+    """Header from the query's column labels; the first column (a time) formatted."""
+    header = tuple(query.selected_columns.keys())
+    return Export(header, ((first(r[0]), *r[1:]) for r in _stream(conn, query)))
+
+
 def _raw_samples(conn: Connection, start_us: int, end_us: int) -> Export:
     query = (
         select(
             samples.c.ts,
             samples.c.miner_id,
-            miners.c.key,
+            miners.c.key.label("miner_key"),
             miners.c.kind,
             miners.c.hostname,
             samples.c.hashrate_hs,
@@ -87,26 +102,7 @@ def _raw_samples(conn: Connection, start_us: int, end_us: int) -> Export:
         .where(samples.c.ts >= start_us, samples.c.ts < end_us)
         .order_by(samples.c.ts, samples.c.miner_id)
     )
-    header = (
-        "ts",
-        "miner_id",
-        "miner_key",
-        "kind",
-        "hostname",
-        "hashrate_hs",
-        "hashrate_expected_hs",
-        "temp_c",
-        "temp_max_c",
-        "power_w",
-        "accepted",
-        "rejected",
-        "stale",
-        "accepted_delta",
-        "rejected_delta",
-        "uptime_s",
-        "pool_url",
-    )
-    return Export(header, ((_iso(r[0]), *r[1:]) for r in _stream(conn, query)))
+    return _labelled(conn, query, _iso)
 
 
 def _per_miner_day(start_us: int, end_us: int) -> Any:
@@ -115,11 +111,11 @@ def _per_miner_day(start_us: int, end_us: int) -> Any:
         select(
             day,
             samples.c.miner_id,
-            func.count().label("n"),
-            func.avg(samples.c.hashrate_hs).label("hashrate"),
-            func.max(samples.c.hashrate_hs).label("hashrate_max"),
-            func.max(samples.c.temp_max_c).label("temp_max"),
-            func.avg(samples.c.power_w).label("power"),
+            func.count().label("samples"),
+            func.avg(samples.c.hashrate_hs).label("hashrate_mean_hs"),
+            func.max(samples.c.hashrate_hs).label("hashrate_max_hs"),
+            func.max(samples.c.temp_max_c).label("temp_max_c"),
+            func.avg(samples.c.power_w).label("power_mean_w"),
             func.sum(samples.c.accepted_delta).label("accepted"),
             func.sum(samples.c.rejected_delta).label("rejected"),
         )
@@ -131,55 +127,32 @@ def _per_miner_day(start_us: int, end_us: int) -> Any:
 def _samples_by_day(conn: Connection, start_us: int, end_us: int) -> Export:
     per = _per_miner_day(start_us, end_us).subquery()
     query = (
-        select(per, miners.c.key, miners.c.hostname)
+        select(
+            per.c.day,
+            per.c.miner_id,
+            miners.c.key.label("miner_key"),
+            miners.c.hostname,
+            *(per.c[name] for name in _FIGURES),
+        )
         .join(miners, miners.c.id == per.c.miner_id)
         .order_by(per.c.day, per.c.miner_id)
     )
-    header = (
-        "day",
-        "miner_id",
-        "miner_key",
-        "hostname",
-        "samples",
-        "hashrate_mean_hs",
-        "hashrate_max_hs",
-        "temp_max_c",
-        "power_mean_w",
-        "accepted",
-        "rejected",
-    )
-    rows = (
-        (
-            _day(r.day),
-            r.miner_id,
-            r.key,
-            r.hostname,
-            r.n,
-            r.hashrate,
-            r.hashrate_max,
-            r.temp_max,
-            r.power,
-            r.accepted,
-            r.rejected,
-        )
-        for r in _stream(conn, query)
-    )
-    return Export(header, rows)
+    return _labelled(conn, query, _day)
 
 
 def _samples_by_host(conn: Connection, start_us: int, end_us: int) -> Export:
-    """Per day and host: the rigs' mean hashrates added up (one mean per rig)."""
+    """Per day and host: the rigs' mean hashrates and power added up (one mean per rig)."""
     per = _per_miner_day(start_us, end_us).subquery()
     query = (
         select(
             per.c.day,
-            hosts.c.id,
-            hosts.c.key,
+            hosts.c.id.label("host_id"),
+            hosts.c.key.label("host"),
             func.count().label("rigs"),
-            func.sum(per.c.n).label("n"),
-            func.sum(per.c.hashrate).label("hashrate"),
-            func.max(per.c.temp_max).label("temp_max"),
-            func.sum(per.c.power).label("power"),
+            func.sum(per.c.samples).label("samples"),
+            func.sum(per.c.hashrate_mean_hs).label("hashrate_mean_hs"),
+            func.max(per.c.temp_max_c).label("temp_max_c"),
+            func.sum(per.c.power_mean_w).label("power_mean_w"),
             func.sum(per.c.accepted).label("accepted"),
             func.sum(per.c.rejected).label("rejected"),
         )
@@ -188,34 +161,7 @@ def _samples_by_host(conn: Connection, start_us: int, end_us: int) -> Export:
         .group_by(per.c.day, hosts.c.id, hosts.c.key)
         .order_by(per.c.day, hosts.c.key)
     )
-    header = (
-        "day",
-        "host_id",
-        "host",
-        "rigs",
-        "samples",
-        "hashrate_mean_hs",
-        "temp_max_c",
-        "power_mean_w",
-        "accepted",
-        "rejected",
-    )
-    rows = (
-        (
-            _day(r.day),
-            r.id,
-            r.key,
-            r.rigs,
-            r.n,
-            r.hashrate,
-            r.temp_max,
-            r.power,
-            r.accepted,
-            r.rejected,
-        )
-        for r in _stream(conn, query)
-    )
-    return Export(header, rows)
+    return _labelled(conn, query, _day)
 
 
 def _raw_events(conn: Connection, start_us: int, end_us: int) -> Export:
