@@ -51,6 +51,7 @@ unit:
 bench: setup
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.poll
+	$(BIN)/python -m bench.logtail
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

@@ -240,12 +240,30 @@ def sentry_run(
     concurrency: Annotated[int, typer.Option(help="Miners polled at once")] = 256,
     deadline: Annotated[float, typer.Option(help="Seconds one miner's poll may take")] = 10.0,
     poller: Annotated[str, typer.Option(help="auto (fast paths) or pyasic (pyasic only)")] = "auto",
+    rig: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Mining software API, SOFTWARE=URL or SOFTWARE=URL#TOKEN, e.g. "
+            "xmrig=http://127.0.0.1:18080; "
+            "repeatable (xmrig, xmrig-proxy, trex, lolminer, srbminer, gminer, nbminer, "
+            "teamredminer)"
+        ),
+    ] = None,
+    host_metrics: Annotated[
+        bool, typer.Option(help="Report this machine (CPU, memory, disk, NVIDIA GPUs)")
+    ] = False,
+    host_key: Annotated[
+        str | None, typer.Option(help="Name of this host (default: hostname)")
+    ] = None,
+    p2pool_log: Annotated[Path | None, typer.Option(help="P2Pool log file to tail")] = None,
+    p2pool_api: Annotated[Path | None, typer.Option(help="P2Pool --data-api directory")] = None,
     data_dir: Annotated[
         Path, typer.Option(help="Credential and spool directory", envvar="RIGWATCH_SENTRY_DIR")
     ] = Path("./rigwatch-sentry"),
     verbose: bool = False,
 ) -> None:
-    """Run a sentry: enroll once, discover and poll miners, push batches to the commander."""
+    """Run a sentry: enroll once, discover and poll miners and rigs (and this host, and a
+    P2Pool node), push batches to the commander."""
     from rigwatch.sentry.agent import run_sentry
     from rigwatch.sentry.config import SentryConfig
     from rigwatch.sentry.enrollment import EnrollmentError
@@ -265,6 +283,11 @@ def sentry_run(
             concurrency=concurrency,
             deadline_s=deadline,
             poller=poller,  # type: ignore[arg-type]
+            rigs=rig or [],
+            host_metrics=host_metrics,
+            host_key=host_key,
+            p2pool_log=p2pool_log,
+            p2pool_api=p2pool_api,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from exc
@@ -292,8 +315,16 @@ def sim(
     fault: Annotated[
         list[str] | None, typer.Option(help="Scheduled fault, e.g. 3:board_drop:1@60; repeatable")
     ] = None,
+    xmrig: Annotated[int, typer.Option(help="Simulated XMRig CPU rigs (HTTP API on 18080)")] = 0,
+    gpu_rigs: Annotated[
+        int, typer.Option(help="Simulated GPU rigs, T-Rex (4067) and lolMiner (4069) style")
+    ] = 0,
+    p2pool_log: Annotated[
+        Path | None, typer.Option(help="Write a live simulated P2Pool log to this file")
+    ] = None,
 ) -> None:
-    """Simulated miners on loopback addresses (cgminer API on 4028, web on 80)."""
+    """Simulated miners on loopback addresses (cgminer API on 4028, web on 80), rigs
+    after them, and a P2Pool node's log."""
     from rigwatch.sim import parse_fault, run_sim
 
     try:
@@ -303,7 +334,18 @@ def sim(
 
     async def main() -> None:
         task = asyncio.create_task(
-            run_sim(asics, bitaxes, base, control_port or None, seed, faults, console=console)
+            run_sim(
+                asics,
+                bitaxes,
+                base,
+                control_port or None,
+                seed,
+                faults,
+                xmrig=xmrig,
+                gpu_rigs=gpu_rigs,
+                p2pool_log=p2pool_log,
+                console=console,
+            )
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import shutil
 import signal
@@ -24,6 +25,7 @@ from rigwatch.sentry.config import SentryConfig
 from rigwatch.serving import EmbeddedServer
 from rigwatch.sim import Fleet, FleetSpec
 from rigwatch.sim.faults import Fault, FaultKind, ScheduledFault
+from rigwatch.sim.p2pool_log import run_p2pool_log
 from rigwatch.store import auth as store_auth
 from rigwatch.store.engine import make_engine
 
@@ -31,6 +33,10 @@ log = logging.getLogger(__name__)
 
 LABEL = "simulated farm"
 SIM_BASE = "127.0.10.1"
+DEMO_XMRIG = 1
+DEMO_GPU_RIGS = 2
+# Simulated P2Pool time runs this much faster than the clock, so shares show up soon.
+P2POOL_SPEED = 20.0
 
 
 @dataclass(frozen=True)
@@ -43,16 +49,26 @@ class DemoOptions:
 
 
 def fleet_spec(miners: int) -> FleetSpec:
-    """The standard 60-miner demo farm, or a mix of the same kinds for another size."""
+    """The standard 60-miner demo farm (plus an XMRig box and two GPU rigs), or a mix of
+    the same kinds for another size."""
     if miners == 60:
-        return FleetSpec.demo(base=SIM_BASE)
+        return dataclasses.replace(
+            FleetSpec.demo(base=SIM_BASE), xmrig=DEMO_XMRIG, gpu_rigs=DEMO_GPU_RIGS
+        )
     bitaxes = miners // 8
     faults = tuple(
         ScheduledFault(target=t, fault=f)
         for t, f in ((1, Fault(FaultKind.BOARD_DROP, board=1)), (2, Fault(FaultKind.HOT)))
         if t < miners - bitaxes
     )
-    return FleetSpec.mix(miners - bitaxes, bitaxes, base=SIM_BASE, faults=faults)
+    return FleetSpec.mix(
+        miners - bitaxes,
+        bitaxes,
+        base=SIM_BASE,
+        faults=faults,
+        xmrig=DEMO_XMRIG,
+        gpu_rigs=DEMO_GPU_RIGS,
+    )
 
 
 def _enrollment_token(settings: Settings) -> str:
@@ -92,6 +108,18 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
         )
     )
     url = f"http://{options.host}:{options.port}/"
+    node_dir = options.data_dir / "p2pool"
+    node_stop = asyncio.Event()
+    node = asyncio.create_task(
+        run_p2pool_log(
+            node_dir / "p2pool.log",
+            seed=7,
+            speed=P2POOL_SPEED,
+            stop=node_stop,
+            data_api_dir=node_dir / "api",
+        ),
+        name="p2pool-node",
+    )
     async with Fleet(fleet_spec(options.miners)) as fleet:
         serving = asyncio.create_task(server.serve(), name="commander")
         while not server.started:
@@ -109,6 +137,11 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
                     data_dir=options.data_dir / "sentry",
                     enroll_token=token,
                     scan=[f"{fleet.ips[0]}-{fleet.ips[-1]}"],
+                    rigs=[_rig_arg(r.software, r.url, r.token) for r in fleet.rig_endpoints],
+                    host_metrics=True,
+                    host_key="demo-host",
+                    p2pool_log=node_dir / "p2pool.log",
+                    p2pool_api=node_dir / "api",
                     interval_s=options.interval_s,
                     rediscover_s=120.0,
                     deadline_s=4.0,
@@ -119,7 +152,9 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
         )
         console.print(
             f"[bold]rigwatch demo[/bold] ({LABEL}): {len(fleet.ips)} simulated miners on "
-            f"{fleet.ips[0]} to {fleet.ips[-1]}, a sentry polling every {options.interval_s:g} s."
+            f"{fleet.ips[0]} to {fleet.ips[-1]}, {len(fleet.rigs)} simulated rigs, a simulated "
+            f"P2Pool node, and a sentry polling every {options.interval_s:g} s "
+            "(host health is this machine's own)."
         )
         console.print(f"Dashboard: [bold link={url}]{url}[/bold link]  (Ctrl-C stops everything)")
         waiters = [asyncio.create_task(stop.wait()), serving, sentry]
@@ -136,4 +171,11 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
             server.should_exit = True
             await serving
         waiters[0].cancel()
+    node_stop.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(node, 10)
     console.print("demo stopped")
+
+
+def _rig_arg(software: str, url: str, token: str | None) -> str:
+    return f"{software}={url}" + (f"#{token}" if token else "")

@@ -17,7 +17,9 @@ from tests.helpers import free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_the_demo_shows_sixty_miners_within_ten_seconds_and_stops_cleanly(tmp_path: Path) -> None:
+def test_the_demo_shows_sixty_miners_three_rigs_within_ten_seconds_and_stops_cleanly(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     env = os.environ | {"RIGWATCH_DATA_DIR": str(tmp_path)}
     started = time.monotonic()
@@ -37,10 +39,10 @@ def test_the_demo_shows_sixty_miners_within_ten_seconds_and_stops_cleanly(tmp_pa
                     summary = browser.get("/api/v1/summary").json()
                 except httpx.TransportError:
                     summary = {}
-                if summary.get("miners_total") == 60 and float(summary.get("hashrate_hs", 0)) > 0:  # type: ignore[arg-type]
+                if summary.get("miners_total") == 63 and float(summary.get("hashrate_hs", 0)) > 0:  # type: ignore[arg-type]
                     break
                 time.sleep(0.25)
-            assert summary.get("miners_total") == 60, summary
+            assert summary.get("miners_total") == 63, summary
             assert "simulated farm" in page.text
             assert page.url.path == "/"
             faulty = browser.get("/api/v1/miners", params={"status": "warning"}).json()["items"]
@@ -50,7 +52,10 @@ def test_the_demo_shows_sixty_miners_within_ten_seconds_and_stops_cleanly(tmp_pa
                 m["kind"]
                 for m in browser.get("/api/v1/miners", params={"limit": 100}).json()["items"]
             }
-            assert kinds == {"asic", "bitaxe"}
+            assert kinds == {"asic", "bitaxe", "cpu", "gpu"}
+            [host] = browser.get("/api/v1/hosts").json()
+            assert host["identity"]["key"] == "demo-host" and len(host["miner_ids"]) == 3
+            assert browser.get("/api/v1/p2pool").json()[0]["node"] == "p2pool@demo-host"
             # Nobody else is signed in automatically: the viewer may not manage sentries.
             assert browser.post("/api/v1/sentries", json={"name": "x"}).status_code == 403
     finally:

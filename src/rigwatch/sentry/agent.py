@@ -18,11 +18,15 @@ from typing import Any, TypeVar
 
 import httpx
 
-from rigwatch.sentry.batching import split, to_wire, track
+from rigwatch.domain.models import Event
+from rigwatch.sentry.batching import local_to_wire, split, to_wire, track
 from rigwatch.sentry.config import SentryConfig
 from rigwatch.sentry.discovery import GetMiner
 from rigwatch.sentry.enrollment import CommanderUnavailable, Credential, ensure_credential
 from rigwatch.sentry.fleet import Fleet
+from rigwatch.sentry.local import LocalRead, LocalSources
+from rigwatch.sentry.pollers.base import Poller
+from rigwatch.sentry.pollers.rigs import make_rig_poller, parse_rig_arg
 from rigwatch.sentry.spool import Spool
 from rigwatch.sentry.sweep import PollOutcome, poll_sweep
 from rigwatch.sentry.targets import Target, resolve_targets
@@ -87,12 +91,26 @@ async def _credential(
 
 
 def spool_sweep(
-    spool: Spool, outcomes: Sequence[PollOutcome], tracker: Tracker, max_samples: int
+    spool: Spool,
+    outcomes: Sequence[PollOutcome],
+    tracker: Tracker,
+    max_samples: int,
+    local: LocalRead | None = None,
 ) -> list[int]:
-    """Turn one sweep into spooled batches; the seqs it used."""
-    events = track(outcomes, tracker)
+    """Turn one sweep (and this machine's readings) into spooled batches; the seqs used.
+    Host and P2Pool readings ride with the first batch."""
+    events: list[Event] = track(outcomes, tracker)
+    if local is not None:
+        events.extend(local.events)
     samples, wire_events = to_wire(outcomes, events)
-    return [spool.append(s, e) for s, e in split(samples, wire_events, max_samples)]
+    hosts, nodes = local_to_wire(local.hosts, local.p2pool) if local else ([], [])
+    parts = split(samples, wire_events, max_samples)
+    if not parts and (hosts or nodes):
+        parts = [([], [])]
+    return [
+        spool.append(s, e, hosts, nodes) if i == 0 else spool.append(s, e)
+        for i, (s, e) in enumerate(parts)
+    ]
 
 
 class _Agent:
@@ -104,6 +122,8 @@ class _Agent:
         uplink: Uplink,
         fleet: Fleet,
         stop: asyncio.Event,
+        rigs: Sequence[Poller] = (),
+        local: LocalSources | None = None,
     ) -> None:
         self.cfg = cfg
         self.targets = targets
@@ -111,6 +131,8 @@ class _Agent:
         self.uplink = uplink
         self.fleet = fleet
         self.stop = stop
+        self.rigs = list(rigs)
+        self.local = local
         self.tracker = Tracker()
         self._rediscovery: asyncio.Task[int] | None = None
 
@@ -126,8 +148,12 @@ class _Agent:
         )
 
     async def sweep_once(self) -> None:
-        outcomes = await poll_sweep(self.fleet.pollers(), self.cfg.concurrency, self.cfg.deadline_s)
-        seqs = spool_sweep(self.spool, outcomes, self.tracker, self.cfg.batch_max_samples)
+        pollers = self.fleet.pollers() + self.rigs
+        outcomes = await poll_sweep(pollers, self.cfg.concurrency, self.cfg.deadline_s)
+        local = await self.local.read() if self.local is not None else None
+        seqs = spool_sweep(self.spool, outcomes, self.tracker, self.cfg.batch_max_samples, local)
+        if self.local is not None and local is not None:
+            self.local.commit(local)
         if seqs:
             self.uplink.wake()
         ok = sum(1 for o in outcomes if o.ok)
@@ -143,7 +169,7 @@ class _Agent:
         found = await _until_stopped(self.fleet.discover_all(self.targets), self.stop)
         if found is None:
             return
-        if found == 0:
+        if found == 0 and self.targets:
             logger.warning(
                 "no miners found yet among %d address(es); looking again every %.0f s",
                 len(self.targets),
@@ -180,9 +206,18 @@ async def run_sentry(
     """
     stop = stop if stop is not None else asyncio.Event()
     targets = resolve_targets(cfg.scan, cfg.targets_file)
-    if not targets:
-        raise ValueError("the scan specs and targets file name no address to watch")
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    rig_targets = [parse_rig_arg(r) for r in cfg.rigs]
+    local = LocalSources(
+        data_dir=cfg.data_dir,
+        host_metrics=cfg.host_metrics,
+        host_key=cfg.host_key,
+        rig_keys=[r.key for r in rig_targets],
+        p2pool_log=cfg.p2pool_log,
+        p2pool_api=cfg.p2pool_api,
+    )
+    if not targets and not rig_targets and not local.active:
+        raise ValueError("the scan specs and targets file name no address to watch")
     spool = Spool(
         cfg.data_dir / SPOOL_FILE,
         max_bytes=cfg.spool_max_bytes,
@@ -196,11 +231,17 @@ async def run_sentry(
             uplink = Uplink(spool, up_client, cred.commander_url, cred.credential)
             sender = asyncio.create_task(uplink.run(stop), name="rigwatch-uplink")
             fleet = Fleet(cfg, miner_client, get_miner=get_miner)
+            rigs = [
+                make_rig_poller(r, client=miner_client, timeout_s=cfg.deadline_s)
+                for r in rig_targets
+            ]
+            agent = _Agent(cfg, targets, spool, uplink, fleet, stop, rigs, local)
             try:
-                await _Agent(cfg, targets, spool, uplink, fleet, stop).run()
+                await agent.run()
             finally:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)
                 logger.info("sentry stopped; %d batch(es) stay spooled", spool.pending_count())
     finally:
+        local.close()
         spool.close()

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from rigwatch.domain.batch import HostReading, P2PoolReading
 from rigwatch.domain.models import Event
-from rigwatch.protocols.ingest import MAX_EVENTS, EventIn, SampleIn
+from rigwatch.protocols.ingest import MAX_EVENTS, EventIn, HostReadingIn, P2PoolStatsIn, SampleIn
 from rigwatch.sentry.sweep import PollOutcome
 from rigwatch.sentry.tracker import Tracker
 
@@ -68,3 +69,25 @@ def split(
         i += max_samples
         j += MAX_EVENTS
     return parts
+
+
+def local_to_wire(
+    hosts: Sequence[HostReading], nodes: Sequence[P2PoolReading]
+) -> tuple[list[HostReadingIn], list[P2PoolStatsIn]]:
+    """Wire models of host and P2Pool readings; one the commander would refuse is
+    logged and dropped alone, like a sample."""
+    wire_hosts: list[HostReadingIn] = []
+    for h in hosts:
+        try:
+            wire_hosts.append(HostReadingIn.from_domain(h))
+        except ValidationError as exc:
+            logger.warning(
+                "dropping a reading of host %s the commander would refuse: %s", h.host.key, exc
+            )
+    wire_nodes: list[P2PoolStatsIn] = []
+    for n in nodes:
+        try:
+            wire_nodes.append(P2PoolStatsIn.from_domain(n))
+        except ValidationError as exc:
+            logger.warning("dropping a reading of %s the commander would refuse: %s", n.node, exc)
+    return wire_hosts, wire_nodes

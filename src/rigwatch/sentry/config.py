@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from rigwatch.protocols.ingest import MAX_SAMPLES
+from rigwatch.sentry.pollers.rigs import parse_rig_arg
 
 PollerChoice = Literal["auto", "pyasic"]
 
@@ -21,7 +22,9 @@ class SentryConfig:
     """Settings of `rigwatch sentry run`.
 
     There is deliberately no default scan range: scanning a network nobody asked for is
-    rude at best, so with neither `scan` nor `targets_file` the config is rejected.
+    rude at best, so a config that names nothing to watch (no `scan`, `targets_file`,
+    `rigs`, `host_metrics` or P2Pool source) is rejected. `rigs` are `SOFTWARE=URL[#TOKEN]`
+    strings (`--rig`); with `host_metrics` they are taken to run on this sentry's host.
     """
 
     commander_url: str
@@ -37,17 +40,28 @@ class SentryConfig:
     poller: PollerChoice = "auto"
     spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
     spool_max_batches: int = DEFAULT_SPOOL_MAX_BATCHES
+    rigs: Sequence[str] = ()
+    host_metrics: bool = False
+    host_key: str | None = None
+    p2pool_log: Path | None = None
+    p2pool_api: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.commander_url.startswith(("http://", "https://")):
             raise ValueError(
                 f"commander URL must start with http:// or https://, got {self.commander_url!r}"
             )
-        if not self.scan and self.targets_file is None:
+        local = self.rigs or self.host_metrics or self.p2pool_log or self.p2pool_api
+        if not self.scan and self.targets_file is None and not local:
             raise ValueError(
-                "no miners to watch: give --scan (CIDR or range) and/or --targets FILE; "
-                "the sentry has no default scan range"
+                "nothing to watch: give --scan (CIDR or range), --targets FILE, --rig, "
+                "--host-metrics, --p2pool-log or --p2pool-api; the sentry has no default "
+                "scan range"
             )
+        for rig in self.rigs:
+            parse_rig_arg(rig)
+        if self.host_key is not None and not 1 <= len(self.host_key) <= 64:
+            raise ValueError("host key must be 1 to 64 characters")
         if self.interval_s < MIN_INTERVAL_S:
             raise ValueError(f"interval must be at least {MIN_INTERVAL_S} s, got {self.interval_s}")
         if self.rediscover_s <= 0:

@@ -38,7 +38,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigwatch.protocols.ingest import EventIn, IngestBatch, SampleIn
+from rigwatch.protocols.ingest import (
+    EventIn,
+    HostReadingIn,
+    IngestBatch,
+    P2PoolStatsIn,
+    SampleIn,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +113,13 @@ class Spool:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return int(row[0])
 
-    def append(self, samples: Sequence[SampleIn], events: Sequence[EventIn]) -> int:
+    def append(
+        self,
+        samples: Sequence[SampleIn],
+        events: Sequence[EventIn],
+        hosts: Sequence[HostReadingIn] = (),
+        p2pool: Sequence[P2PoolStatsIn] = (),
+    ) -> int:
         """Store one batch under the next seq and return that seq.
 
         The seq is taken and the body stored in one transaction, so a crash leaves either
@@ -115,7 +127,13 @@ class Spool:
         """
         with self._tx():
             seq = self._meta("next_seq")
-            body = IngestBatch(seq=seq, samples=list(samples), events=list(events))
+            body = IngestBatch(
+                seq=seq,
+                samples=list(samples),
+                events=list(events),
+                hosts=list(hosts),
+                p2pool=list(p2pool),
+            )
             data = body.model_dump_json().encode()
             self._make_room(len(data))
             self._db.execute(
