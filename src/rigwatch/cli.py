@@ -322,11 +322,17 @@ def sim(
     p2pool_log: Annotated[
         Path | None, typer.Option(help="Write a live simulated P2Pool log to this file")
     ] = None,
+    p2pool_speed: Annotated[
+        float,
+        typer.Option(help="Simulated P2Pool seconds per real second (1: a share every ~3 min)"),
+    ] = 1.0,
 ) -> None:
     """Simulated miners on loopback addresses (cgminer API on 4028, web on 80), rigs
     after them, and a P2Pool node's log."""
     from rigwatch.sim import parse_fault, run_sim
 
+    if p2pool_speed <= 0:
+        raise _fail("--p2pool-speed must be positive")
     try:
         faults = [parse_fault(f) for f in fault or []]
     except ValueError as exc:
@@ -344,6 +350,7 @@ def sim(
                 xmrig=xmrig,
                 gpu_rigs=gpu_rigs,
                 p2pool_log=p2pool_log,
+                p2pool_speed=p2pool_speed,
                 console=console,
             )
         )

@@ -70,6 +70,7 @@ class MinerRow:
     uptime_s: int | None
     pool_url: str | None
     warnings: tuple[str, ...] = ()
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ async def run_sim(
     xmrig: int = 0,
     gpu_rigs: int = 0,
     p2pool_log: Path | None = None,
-    p2pool_speed: float = 10.0,
+    p2pool_speed: float = 1.0,
     console: Console | None = None,
 ) -> None:
     """Start `asics` ASICs, `bitaxes` Bitaxes, `xmrig` XMRig and `gpu_rigs` GPU rigs from

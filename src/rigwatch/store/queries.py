@@ -29,7 +29,7 @@ from rigwatch.domain.views import (
     SentryRow,
 )
 from rigwatch.store import jsontext
-from rigwatch.store.tables import events, miner_state, miners, samples, sentries, sites
+from rigwatch.store.tables import events, hosts, miner_state, miners, samples, sentries, sites
 from rigwatch.store.timestamps import from_us, from_us_opt, to_us
 
 _SORTS: dict[str, Any] = {
@@ -177,11 +177,13 @@ def _miner_select(now: datetime, offline_after_s: float) -> Select[Any]:
             miner_state.c.pools,
             miner_state.c.algorithm,
             miner_state.c.devices,
+            hosts.c.key.label("host_key"),
         )
         .select_from(miners)
         .join(sentries, sentries.c.id == miners.c.sentry_id)
         .join(sites, sites.c.id == sentries.c.site_id)
         .outerjoin(miner_state, miner_state.c.miner_id == miners.c.id)
+        .outerjoin(hosts, hosts.c.id == miners.c.host_id)
     )
 
 
@@ -216,6 +218,7 @@ def _miner_row(row: Row[Any]) -> MinerRow:
         uptime_s=row.uptime_s,
         pool_url=row.pool_url,
         warnings=warnings,
+        host=row.host_key,
     )
 
 
@@ -241,6 +244,7 @@ def _filters(q: MinerQuery, status: ColumnElement[str]) -> list[ColumnElement[bo
             miners.c.model,
             miners.c.make,
             miners.c.mac,
+            hosts.c.key,
         )
         where.append(or_(*(func.lower(c).like(pattern, escape="\\") for c in columns)))
     return where
@@ -256,6 +260,7 @@ def list_miners(
         select(func.count())
         .select_from(miners)
         .outerjoin(miner_state, miner_state.c.miner_id == miners.c.id)
+        .outerjoin(hosts, hosts.c.id == miners.c.host_id)
         .where(where)
     ).scalar_one()
     name = q.sort.removeprefix("-")

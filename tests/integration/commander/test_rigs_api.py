@@ -84,6 +84,9 @@ def test_a_rig_with_its_host_and_p2pool_node_reads_back(sentry, viewer):
     assert host["miner_ids"] == [rig["id"]]
     assert host["latest"]["cpu_pct"] == 17.5
     assert host["latest"]["gpus"][0]["util_pct"] == 100.0
+    assert rig["host"] == "rig-01"
+    found = viewer.get("/api/v1/miners", params={"q": "rig-01"}).json()["items"]
+    assert [m["id"] for m in found] == [rig["id"]]
     history = viewer.get(f"/api/v1/hosts/{host['id']}/samples").json()["items"]
     assert len(history) == 1
     [node] = viewer.get("/api/v1/p2pool").json()

@@ -34,7 +34,7 @@ function row(m) {
   const last = m.last_seen ? Date.parse(m.last_seen) / 1000 : "";
   return `<tr data-id="${m.id}" data-status="${m.status}" class="st-${m.status}">
     <td><span class="st ${m.status}" title="${escapeHtml(m.warnings.join(", "))}">${m.status}</span></td>
-    <td><a href="/miners/${m.id}">${escapeHtml(name)}</a></td><td>${escapeHtml(m.kind)}</td>
+    <td><a href="/miners/${m.id}">${escapeHtml(name)}</a>${m.host ? ` <span class="sub" data-col="host">on ${escapeHtml(m.host)}</span>` : ""}</td><td>${escapeHtml(m.kind)}</td>
     <td>${escapeHtml([m.make, m.model].filter(Boolean).join(" "))}</td><td>${escapeHtml(m.ip)}</td>
     <td class="num" data-col="hashrate">${hashrate(m.hashrate_hs)}</td><td class="num">${hashrate(m.hashrate_expected_hs)}</td>
     <td class="num">${temp(m.temp_max_c ?? m.temp_c)}</td><td class="num">${power(m.power_w)}</td>
