@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -46,8 +47,10 @@ async def test_a_commander_outage_loses_and_doubles_nothing(
     seqs: list[int] = []
     original = Spool.append
 
-    def recording_append(self: Spool, samples: list[SampleIn], events: list[EventIn]) -> int:
-        seq = original(self, samples, events)
+    def recording_append(
+        self: Spool, samples: list[SampleIn], events: list[EventIn], **local: Any
+    ) -> int:
+        seq = original(self, samples, events, **local)
         seqs.append(seq)
         produced.extend((s.miner.key, s.ts.isoformat()) for s in samples)
         return seq

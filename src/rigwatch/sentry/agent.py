@@ -107,10 +107,13 @@ def spool_sweep(
     parts = split(samples, wire_events, max_samples)
     if not parts and (hosts or nodes):
         parts = [([], [])]
-    return [
-        spool.append(s, e, hosts, nodes) if i == 0 else spool.append(s, e)
-        for i, (s, e) in enumerate(parts)
-    ]
+    seqs: list[int] = []
+    for i, (s, e) in enumerate(parts):
+        if i == 0 and (hosts or nodes):
+            seqs.append(spool.append(s, e, hosts=hosts, p2pool=nodes))
+        else:
+            seqs.append(spool.append(s, e))
+    return seqs
 
 
 class _Agent:
