@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +17,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from rigwatch.commander.app import create_app
+from rigwatch.commander.jobs import JobSpec
 from rigwatch.config import Settings
 from rigwatch.store.engine import make_engine
 
@@ -41,9 +42,11 @@ class RunningCommander:
         self.thread.join(timeout=30)
 
 
-def start_commander(settings: Settings, port: int | None = None) -> RunningCommander:
+def start_commander(
+    settings: Settings, port: int | None = None, jobs: Sequence[JobSpec] | None = None
+) -> RunningCommander:
     port = port or free_port()
-    app = create_app(settings)
+    app = create_app(settings, jobs)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

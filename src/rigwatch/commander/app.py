@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI
 
-from rigwatch.commander.api import farm, ingest, reports, rigs, sentries, system
+from rigwatch.commander.api import admin, farm, ingest, reports, rigs, sentries, system
 from rigwatch.commander.context import Commander
+from rigwatch.commander.jobs import JobSpec, Scheduler, run_scheduler
 from rigwatch.commander.live import LiveFeed
+from rigwatch.commander.schedule import default_jobs
 from rigwatch.commander.stream import StreamHub
 from rigwatch.commander.web import routes as web
 from rigwatch.commander.writer import IngestWriter
@@ -21,7 +23,8 @@ from rigwatch.store.engine import make_engine, upgrade
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, jobs: Sequence[JobSpec] | None = None) -> FastAPI:
+    """The commander; `jobs` replaces the scheduled jobs of `default_jobs` (tests, tools)."""
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url())
     upgrade(engine)
@@ -37,15 +40,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         writer = IngestWriter(
             engine, max_rows=settings.writer_max_rows, max_delay_s=settings.writer_max_delay_s
         )
-        rw = Commander(settings=settings, engine=engine, writer=writer, hub=hub)
+        scheduler = Scheduler(engine, default_jobs(settings) if jobs is None else jobs)
+        rw = Commander(
+            settings=settings, engine=engine, writer=writer, hub=hub, scheduler=scheduler
+        )
         feed = LiveFeed(rw, loop)
         writer.on_stored = feed.on_stored
         app.state.rw = rw
         writer.start()
         summaries = asyncio.create_task(feed.summaries(), name="live-summaries")
+        jobs_stop = asyncio.Event()
+        job_task = asyncio.create_task(run_scheduler(scheduler, jobs_stop), name="jobs")
         try:
             yield
         finally:
+            jobs_stop.set()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(job_task, 30)
             hub.close_all()
             summaries.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -67,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         farm.router,
         rigs.router,
         reports.router,
+        admin.router,
     ):
         app.include_router(router, prefix="/api/v1")
     web.mount(app, settings)

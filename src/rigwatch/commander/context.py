@@ -9,6 +9,7 @@ from typing import TypeVar
 from fastapi import Request
 from sqlalchemy.engine import Connection, Engine
 
+from rigwatch.commander.jobs import Scheduler
 from rigwatch.commander.stream import StreamHub
 from rigwatch.commander.writer import IngestWriter
 from rigwatch.config import Settings
@@ -22,6 +23,7 @@ class Commander:
     engine: Engine
     writer: IngestWriter
     hub: StreamHub
+    scheduler: Scheduler
 
     def read(self, fn: Callable[[Connection], T]) -> T:
         """Run a read on its own pooled connection (never the writer's)."""

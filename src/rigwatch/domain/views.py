@@ -183,3 +183,22 @@ class P2PoolNodeView:
     node: str
     host_id: int | None
     stats: P2PoolStats
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    """A scheduled job as `/api/v1/admin/jobs` shows it; `failing` after 3 failures in a row."""
+
+    name: str
+    every_s: float
+    last_run: datetime | None
+    last_success: datetime | None
+    last_duration_s: float | None
+    consecutive_failures: int
+    next_run: datetime | None
+    runs: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    last_detail: str = ""
+    running: bool = False
+    failing: bool = False

@@ -25,18 +25,22 @@ class Health(BaseModel):
     rows_written: int
     write_failures: int
     stream_clients: int
+    jobs_failing: list[str]
 
 
 @router.get("/health", response_model=Health)
 def health(rw: RW) -> Health:
-    """Liveness and readiness: no login needed, nothing secret in it."""
+    """Liveness and readiness: no login needed, nothing secret in it. `degraded` names the
+    scheduled jobs that failed three times in a row."""
     try:
         rw.read(lambda c: c.execute(text("SELECT 1")).scalar())
         database = "ok"
     except Exception as exc:  # noqa: BLE001 - health reports the failure instead of raising
         database = f"error: {type(exc).__name__}"
+    failing = rw.scheduler.failing()
+    status = "unhealthy" if database != "ok" else ("degraded" if failing else "ok")
     return Health(
-        status="ok" if database == "ok" else "unhealthy",
+        status=status,
         version=rigwatch.__version__,
         database=database,
         writer_backlog=rw.writer.backlog,
@@ -44,6 +48,7 @@ def health(rw: RW) -> Health:
         rows_written=rw.writer.rows_written,
         write_failures=rw.writer.failures,
         stream_clients=rw.hub.clients,
+        jobs_failing=failing,
     )
 
 
