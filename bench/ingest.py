@@ -3,12 +3,21 @@
 The raw bound is plain `sqlite3.executemany` of the same rows into a table of the same
 shape (time-first key, WAL, synchronous=NORMAL), committed per batch: what the disk and
 SQLite allow with no HTTP, validation or bookkeeping at all.
+
+`--py-spy FILE` samples the commander process (all threads) with py-spy during the timed
+part and writes its collapsed stacks to FILE (py-spy must be on PATH or given with
+`--py-spy-bin`); the sampling costs the commander some CPU, so the rate printed with it
+is lower than without. `--cpu` prints the CPU seconds the commander and the load
+generator used during the timed part. Neither changes what is measured.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,6 +25,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import psutil
 from sqlalchemy import create_engine
 
 from bench.common import commander_process, report
@@ -85,7 +95,25 @@ async def drive(url: str, credential: str, bodies: list[bytes]) -> tuple[int, fl
         return sent, time.perf_counter() - t0
 
 
-def http_rate(tmp: Path, batches: list[list[dict[str, object]]]) -> float:
+def _commander_pid() -> int:
+    """The `rigwatch serve` child of this process."""
+    for child in psutil.Process().children(recursive=True):
+        if "rigwatch.cli" in child.cmdline():
+            return child.pid
+    raise RuntimeError("no commander process found")
+
+
+def _cpu_s(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def http_rate(
+    tmp: Path,
+    batches: list[list[dict[str, object]]],
+    py_spy: tuple[str, Path] | None = None,
+    cpu: bool = False,
+) -> float:
     data_dir = tmp / "commander"
     with commander_process(data_dir) as url:
         engine = create_engine(f"sqlite:///{data_dir / 'rigwatch.db'}")
@@ -97,7 +125,27 @@ def http_rate(tmp: Path, batches: list[list[dict[str, object]]]) -> float:
         bodies = [orjson.dumps({"seq": i + 1, "samples": b}) for i, b in enumerate(batches)]
         # Warm up: first sight of every miner inserts the miners rows.
         asyncio.run(drive(url, found[2], bodies[:4]))
+        pid = _commander_pid()
+        spy = None
+        if py_spy is not None:
+            binary, out = py_spy
+            command = [binary, "record", "--pid", str(pid), "--threads", "--rate", "250"]
+            command += ["--duration", str(int(SECONDS)), "--format", "raw", "-o", str(out)]
+            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+            time.sleep(1.0)  # let it attach before the timed part starts
+        before = (_cpu_s(pid), time.process_time())
         sent, elapsed = asyncio.run(drive(url, found[2], bodies[4:]))
+        if cpu:
+            server_cpu = _cpu_s(pid) - before[0]
+            client_cpu = time.process_time() - before[1]
+            print(
+                f"cpu during the timed part ({elapsed:.1f} s): commander {server_cpu:.1f} s "
+                f"({server_cpu / max(sent, 1) * 1e6:.1f} µs per sample), "
+                f"load generator {client_cpu:.1f} s"
+            )
+        if spy is not None:
+            spy.wait(timeout=60)
+            print(f"py-spy: collapsed stacks of the commander in {out}")
     return sent / elapsed
 
 
@@ -147,10 +195,21 @@ def raw_rate(tmp: Path, batches: list[list[dict[str, object]]]) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--py-spy", type=Path, metavar="FILE", help="profile the commander")
+    parser.add_argument("--py-spy-bin", default="py-spy", metavar="PATH")
+    parser.add_argument("--cpu", action="store_true", help="print CPU time used per side")
+    args = parser.parse_args()
+    py_spy = None
+    if args.py_spy is not None:
+        binary = shutil.which(args.py_spy_bin)
+        if binary is None:
+            parser.error(f"py-spy not found: {args.py_spy_bin}")
+        py_spy = (binary, args.py_spy.resolve())
     batches = make_samples(datetime.now(UTC) - timedelta(days=1), 600)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        rate = http_rate(tmp, batches)
+        rate = http_rate(tmp, batches, py_spy, args.cpu)
         bound = raw_rate(tmp, batches)
     report(
         "ingest through POST /api/v1/ingest (SQLite)",

@@ -3,6 +3,10 @@
 Requests hand their batch to the writer and wait; the writer groups whatever is queued
 into one transaction (group commit) and only then answers. A sentry therefore deletes a
 batch from its spool only after it is durable, and many sentries share one fsync.
+
+The writer keeps one connection of its own and an `IngestCache` of the miners it has
+written (ids, identities, counter chains), valid only on that connection and only
+until another connection writes; it is emptied whenever a transaction fails.
 """
 
 from __future__ import annotations
@@ -16,23 +20,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from rigwatch.domain.batch import Batch
 from rigwatch.store.ingest import BatchResult, write_batches
+from rigwatch.store.ingest_rows import IngestCache, RowBatch, batch_size
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Job:
-    batch: Batch
+    batch: Batch | RowBatch
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[BatchResult]
     rows: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rows = max(1, len(self.batch.readings) + len(self.batch.events))
+        self.rows = max(1, batch_size(self.batch))
 
 
 class WriterStopped(RuntimeError):
@@ -57,6 +62,8 @@ class IngestWriter:
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="rigwatch-writer", daemon=True)
         self._stopping = False
+        self._conn: Connection | None = None
+        self._cache = IngestCache()
         self.batches_written = 0
         self.rows_written = 0
         self.failures = 0
@@ -73,7 +80,7 @@ class IngestWriter:
     def backlog(self) -> int:
         return self._queue.qsize()
 
-    async def submit(self, batch: Batch) -> BatchResult:
+    async def submit(self, batch: Batch | RowBatch) -> BatchResult:
         if self._stopping:
             raise WriterStopped("commander is shutting down")
         loop = asyncio.get_running_loop()
@@ -114,13 +121,32 @@ class IngestWriter:
                 break
             if job is not None:
                 _settle(job, error=WriterStopped("commander is shutting down"))
+        self._disconnect()
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _disconnect(self) -> None:
+        self._cache.clear()
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:
+                log.exception("closing the writer's connection failed")
 
     def _write(self, jobs: list[_Job]) -> None:
         now = datetime.now(UTC)
         try:
-            with self._engine.begin() as conn:
-                results = write_batches(conn, [j.batch for j in jobs], now)
+            conn = self._connection()
+            with conn.begin():
+                results = write_batches(conn, [j.batch for j in jobs], now, self._cache)
         except Exception as exc:
+            # What the cache learnt in this transaction was rolled back with it; a fresh
+            # connection also recovers from one the database dropped.
+            self._disconnect()
             if len(jobs) == 1:
                 self.failures += 1
                 log.exception(

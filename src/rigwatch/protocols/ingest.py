@@ -2,16 +2,24 @@
 
 Both sides import these models, so the contract is written once. Every field is bounded:
 a sentry that sends nonsense gets a 422 naming the field, and nothing is stored.
+
+`parse_fast` is the commander's hot path for the same contract: one pydantic-core call
+validates a body into plain dicts (typed dicts generated from these very models, so
+the bounds cannot drift apart), with the timestamp rules checked afterwards over the
+whole batch at once instead of by a Python validator per sample. It accepts only what
+`IngestBatch` accepts; whatever it refuses goes to `IngestBatch`, which either accepts
+it after all or says exactly what is wrong.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from rigwatch.domain.batch import HostReading, P2PoolReading
 from rigwatch.domain.host import GpuHealth, HostIdentity, HostSample
@@ -466,3 +474,91 @@ class IngestAck(BaseModel):
     stored: bool = Field(description="false when this seq had been stored before (a replay)")
     samples: int
     events: int
+
+
+# The fast path ---------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+_HOUR_US = 3600 * 1_000_000
+_TEN_YEARS_US = 3650 * 86400 * 1_000_000
+
+
+def _typed_dict(model: type[BaseModel], replace: dict[str, Any] | None = None) -> Any:
+    """`model`'s fields, bounds and defaults as a TypedDict (defaults filled in by pydantic).
+
+    Field validators are left out: the only ones on the sample path check `ts`, which
+    `parse_fast` does for all samples at once.
+    """
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation = (replace or {}).get(name, info.annotation)
+        if info.is_required():
+            fields[name] = Annotated[(annotation, *info.metadata)] if info.metadata else annotation
+            continue
+        if info.default_factory is list:
+            # An absent list becomes the shared empty tuple: no allocation, and one object
+            # less per sample for the cyclic GC to track (it measured ~20 % of parsing).
+            default = Field(default=())
+        elif info.default_factory is not None:
+            default = Field(default_factory=info.default_factory)
+        else:
+            default = Field(default=info.default)
+        fields[name] = NotRequired[Annotated[(annotation, *info.metadata, default)]]
+    make: Any = TypedDict
+    typed = make(f"{model.__name__}Fast", fields)
+    typed.__pydantic_config__ = ConfigDict(extra="forbid")
+    return typed
+
+
+_MinerFast = _typed_dict(MinerIn)
+_SampleFast = _typed_dict(SampleIn, {"miner": _MinerFast})
+_BatchFast = _typed_dict(IngestBatch, {"samples": list[_SampleFast]})  # type: ignore[valid-type]
+_FAST: TypeAdapter[dict[str, Any]] = TypeAdapter(_BatchFast)
+
+
+@dataclass(frozen=True, slots=True)
+class FastBatch:
+    """A body validated by `parse_fast`.
+
+    Each sample is a dict with every `SampleIn` field (None or empty where not sent):
+    `miner` a dict with every `MinerIn` field, `ts` in integer microseconds since the
+    epoch (UTC), `hashboards` / `pools` / `devices` sequences of domain objects; list
+    fields not sent are the empty tuple. This is the store's sample record
+    (`rigwatch.store.ingest_rows`).
+    """
+
+    seq: int
+    samples: list[dict[str, Any]]
+    events: tuple[Event, ...]
+    hosts: tuple[HostReading, ...]
+    p2pool: tuple[P2PoolReading, ...]
+
+
+def parse_fast(raw: bytes | str) -> FastBatch | None:
+    """Validate an ingest body in one pass; None when it needs `IngestBatch` to judge it."""
+    try:
+        body = _FAST.validate_json(raw)
+    except ValidationError:
+        return None
+    samples: list[dict[str, Any]] = body["samples"]
+    if samples:
+        try:
+            stamps = [(sample["ts"] - _EPOCH) // _ONE_US for sample in samples]
+        except TypeError:  # a naive timestamp
+            return None
+        now = (datetime.now(UTC) - _EPOCH) // _ONE_US
+        if max(stamps) > now + _HOUR_US or min(stamps) < now - _TEN_YEARS_US:
+            return None
+        for sample, stamp in zip(samples, stamps, strict=True):
+            sample["ts"] = stamp
+            if sample["hashboards"] or sample["pools"] or sample["devices"]:
+                for name in ("hashboards", "pools", "devices"):
+                    sample[name] = tuple([item.to_domain() for item in sample[name]])
+    return FastBatch(
+        seq=body["seq"],
+        samples=samples,
+        events=tuple([e.to_domain() for e in body["events"]]),
+        hosts=tuple([h.to_domain() for h in body["hosts"]]),
+        p2pool=tuple([p.to_domain() for p in body["p2pool"]]),
+    )

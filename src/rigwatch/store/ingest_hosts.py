@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from rigwatch.domain.batch import Batch, HostReading
+from rigwatch.domain.batch import HostReading
 from rigwatch.domain.host import HostIdentity
 from rigwatch.store import jsontext
 from rigwatch.store.bulk import executemany
 from rigwatch.store.dialect import insert_for, insert_ignore
+from rigwatch.store.ingest_rows import RowBatch
 from rigwatch.store.tables import (
     HOST_FIGURES,
     P2POOL_FIGURES,
@@ -37,7 +38,7 @@ _STATE_COLUMNS = ("ts", *HOST_FIGURES, "gpus")
 HostIds = dict[tuple[int, str], int]
 
 
-def _mentioned(batches: Sequence[Batch]) -> dict[tuple[int, str], tuple[int, HostIdentity]]:
+def _mentioned(batches: Sequence[RowBatch]) -> dict[tuple[int, str], tuple[int, HostIdentity]]:
     """Every host a batch names, with its newest identity and the oldest time seen."""
     found: dict[tuple[int, str], tuple[int, HostIdentity]] = {}
 
@@ -60,7 +61,7 @@ def _mentioned(batches: Sequence[Batch]) -> dict[tuple[int, str], tuple[int, Hos
     return found
 
 
-def _upsert_hosts(conn: Connection, batches: Sequence[Batch]) -> HostIds:
+def _upsert_hosts(conn: Connection, batches: Sequence[RowBatch]) -> HostIds:
     mentioned = _mentioned(batches)
     if not mentioned:
         return {}
@@ -108,7 +109,7 @@ def _figures(reading: HostReading) -> dict[str, Any]:
     return values
 
 
-def write_hosts(conn: Connection, batches: Sequence[Batch]) -> HostIds:
+def write_hosts(conn: Connection, batches: Sequence[RowBatch]) -> HostIds:
     """Hosts named by the batches (created when new), their samples and latest state.
 
     Returns host ids by (sentry_id, key), for the miners and events that name a host.
@@ -138,7 +139,7 @@ def write_hosts(conn: Connection, batches: Sequence[Batch]) -> HostIds:
 
 def attach_miners(
     conn: Connection,
-    batches: Sequence[Batch],
+    batches: Sequence[RowBatch],
     miner_ids: dict[tuple[int, str], int],
     host_ids: HostIds,
 ) -> None:
@@ -169,7 +170,7 @@ def attach_miners(
     )
 
 
-def write_p2pool(conn: Connection, batches: Sequence[Batch], host_ids: HostIds) -> None:
+def write_p2pool(conn: Connection, batches: Sequence[RowBatch], host_ids: HostIds) -> None:
     """One row per read of a node's data API; a replay of the same read writes nothing."""
     rows: list[dict[str, Any]] = []
     for batch in batches:
