@@ -52,6 +52,7 @@ bench: setup
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.poll
 	$(BIN)/python -m bench.logtail
+	$(BIN)/python -m bench.history
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

@@ -61,9 +61,13 @@ def start_commander(
 
 
 @contextmanager
-def running_commander(data_dir: Path, **overrides: Any) -> Iterator[RunningCommander]:
+def running_commander(
+    data_dir: Path, *, jobs: Sequence[JobSpec] | None = None, **overrides: Any
+) -> Iterator[RunningCommander]:
+    """A commander for one test; `jobs=[]` runs none of the scheduled jobs, for tests
+    that write rollups or snapshots themselves."""
     settings = Settings(data_dir=data_dir, **overrides)
-    rc = start_commander(settings)
+    rc = start_commander(settings, jobs=jobs)
     try:
         yield rc
     finally:

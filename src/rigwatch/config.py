@@ -65,6 +65,23 @@ class Settings(BaseSettings):
     label: str | None = Field(
         default=None, description="Banner shown on every page, e.g. 'simulated farm'."
     )
+    retention_raw_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description=(
+            "Hours raw samples (and per-board, per-device, host and P2Pool readings) are "
+            "kept; older rows are deleted once the rollups cover them."
+        ),
+    )
+    retention_5m_days: float = Field(
+        default=30.0, gt=0, description="Days the 5-minute rollups are kept."
+    )
+    retention_1h_days: float = Field(
+        default=730.0, gt=0, description="Days the 1-hour rollups are kept (default 2 years)."
+    )
+    retention_1d_days: float = Field(
+        default=0.0, ge=0, description="Days the daily rollups are kept; 0 keeps them forever."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -9,7 +9,17 @@ from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI
 
-from rigwatch.commander.api import admin, farm, ingest, reports, rigs, sentries, system
+from rigwatch.commander.api import (
+    admin,
+    farm,
+    history,
+    ingest,
+    reports,
+    rigs,
+    sentries,
+    series,
+    system,
+)
 from rigwatch.commander.context import Commander
 from rigwatch.commander.jobs import JobSpec, Scheduler, run_scheduler
 from rigwatch.commander.live import LiveFeed
@@ -78,6 +88,8 @@ def create_app(settings: Settings | None = None, jobs: Sequence[JobSpec] | None 
         farm.router,
         rigs.router,
         reports.router,
+        series.router,
+        history.router,
         admin.router,
     ):
         app.include_router(router, prefix="/api/v1")

@@ -92,8 +92,9 @@ def stream_events(
     )
     if kind is not None:
         query = query.where(events.c.kind == str(kind))
-    result = conn.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(query)
-    yield from result
+    # Options on the statement, not the connection: Connection.execution_options would
+    # leave every later statement on it (an INSERT too) on a server-side cursor.
+    yield from conn.execute(query.execution_options(stream_results=True, yield_per=STREAM_ROWS))
 
 
 def daily_totals(

@@ -18,6 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -106,6 +107,18 @@ def upgrade(engine: Engine) -> None:
             )
         command.upgrade(_alembic_config(connection), "head")
         connection.commit()
+
+
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("rigwatch.store").joinpath("migrations"))
+    )
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

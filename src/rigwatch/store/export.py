@@ -68,7 +68,7 @@ def _day(day_index: int) -> str:
 
 
 def _stream(conn: Connection, query: Any) -> Iterator[Any]:
-    yield from conn.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(query)
+    yield from conn.execute(query.execution_options(stream_results=True, yield_per=STREAM_ROWS))
 
 
 def _labelled(conn: Connection, query: Any, first: Callable[[int], str]) -> Export:

@@ -348,3 +348,127 @@ p2pool_samples = Table(
     PrimaryKeyConstraint("ts", "sentry_id", "node"),
     sqlite_with_rowid=False,
 )
+
+# --- History at several resolutions (migration 0003) -------------------------------
+#
+# Rollups are keyed (miner_id, bucket) so one miner's history is one range of the
+# primary key; the farm and site charts read the small fleet tables keyed (scope,
+# bucket). `bucket` is the start of the bucket (µs UTC, aligned to the epoch). The
+# rules that fill them are in `rollups`.
+
+# The oldest and newest sample of each batch: tells the rollup job what to recompute.
+ingest_batches.append_column(Column("first_ts", BigInteger))
+ingest_batches.append_column(Column("last_ts", BigInteger))
+# The rollup job finds new batches by time of arrival; without this it scans them all.
+Index("ix_ingest_batches_received_at", ingest_batches.c.received_at)
+
+ROLLUP_FIGURES = (
+    "hashrate_min",
+    "hashrate_mean",
+    "hashrate_max",
+    "expected_mean",
+    "temp_min",
+    "temp_mean",
+    "temp_max",
+    "power_min",
+    "power_mean",
+    "power_max",
+)
+FLEET_FIGURES = (
+    "hashrate_mean",
+    "hashrate_min",
+    "hashrate_max",
+    "expected_mean",
+    "power_mean",
+    "temp_mean",
+    "temp_max",
+)
+SHARE_COUNTS = ("accepted", "rejected", "stale")
+
+
+def _miner_rollup(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("miner_id", Integer, nullable=False),
+        Column("bucket", BigInteger, nullable=False),
+        Column("samples", Integer, nullable=False),
+        Column("up_s", Float, nullable=False),
+        *(Column(figure, Float) for figure in ROLLUP_FIGURES),
+        *(Column(count, BigInteger) for count in SHARE_COUNTS),
+        PrimaryKeyConstraint("miner_id", "bucket"),
+        sqlite_with_rowid=False,
+    )
+
+
+def _fleet_rollup(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("scope", String(32), nullable=False),
+        Column("bucket", BigInteger, nullable=False),
+        Column("miners", Integer, nullable=False),
+        Column("samples", Integer, nullable=False),
+        Column("up_s", Float, nullable=False),
+        *(Column(figure, Float) for figure in FLEET_FIGURES),
+        *(Column(count, BigInteger) for count in SHARE_COUNTS),
+        PrimaryKeyConstraint("scope", "bucket"),
+        sqlite_with_rowid=False,
+    )
+
+
+rollup_5m = _miner_rollup("rollup_5m")
+rollup_1h = _miner_rollup("rollup_1h")
+rollup_1d = _miner_rollup("rollup_1d")
+fleet_rollup_5m = _fleet_rollup("fleet_rollup_5m")
+fleet_rollup_1h = _fleet_rollup("fleet_rollup_1h")
+fleet_rollup_1d = _fleet_rollup("fleet_rollup_1d")
+
+# Watermarks of the rollup job ('received_at': batches up to here are accounted for).
+rollup_state = Table(
+    "rollup_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# Buckets waiting to be recomputed, per resolution ('5m', '1h', '1d'): the job's to-do
+# list, so a backlog survives restarts and is worked off in bounded chunks.
+rollup_pending = Table(
+    "rollup_pending",
+    metadata,
+    Column("resolution", String(4), nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    PrimaryKeyConstraint("resolution", "bucket"),
+    sqlite_with_rowid=False,
+)
+
+
+# One row per UTC day: the farm's totals that day (store/snapshots.py builds it from the
+# rollups and events). Atomic payouts are JSON strings so sums stay exact past 2**63;
+# `revenue` is filled in once prices are known; `data` is the whole snapshot for the API.
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("taken_at", BigInteger, nullable=False),
+    Column("hashrate_mean_hs", Float),
+    Column("expected_mean_hs", Float),
+    Column("power_mean_w", Float),
+    Column("energy_kwh", Float),
+    Column("efficiency_j_th", Float),
+    Column("uptime_pct", Float),
+    Column("miners_total", Integer, nullable=False),
+    Column("miners_online", Integer, nullable=False),
+    Column("miners_warning", Integer, nullable=False),
+    Column("miners_offline", Integer, nullable=False),
+    Column("accepted", BigInteger),
+    Column("rejected", BigInteger),
+    Column("shares_found", BigInteger, nullable=False),
+    Column("blocks_found", BigInteger, nullable=False),
+    Column("by_model", Text, nullable=False),
+    Column("payouts", Text, nullable=False),
+    Column("revenue", Text),
+    Column("partial", Boolean, nullable=False),
+    Column("data", Text, nullable=False),
+)

@@ -168,3 +168,15 @@ def test_a_long_export_streams_in_flat_memory(engine, sentry_id):
     )
     assert (one_rows, all_rows) == (1 + 2880, 1 + 2880 * days)
     assert all_peak < 2 * one_peak
+
+
+def test_reading_totals_leaves_the_connection_fit_for_writing(engine, sentry_id):
+    # Streaming options belong to the statement: set on the connection, PostgreSQL would
+    # send the INSERT after the read through a server-side cursor, which fails.
+    with engine.begin() as conn:
+        daily_totals(conn, TotalKind.SHARES, TotalBy.FARM, DAY1.date(), DAY1.date())
+        list(export_rows(conn, ExportWhat.EVENTS, None, DAY1.date(), DAY1.date()).rows)
+        write_batches(conn, [_node_events(sentry_id)], DAY2)
+    with engine.connect() as conn:
+        farm = daily_totals(conn, TotalKind.SHARES, TotalBy.FARM, DAY1.date(), DAY2.date())
+    assert [t.count for t in farm] == [3, 1]

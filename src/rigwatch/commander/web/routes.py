@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -22,6 +22,8 @@ from rigwatch.domain.p2pool import ATOMIC_PER_XMR
 from rigwatch.domain.views import Principal
 from rigwatch.store import auth as store_auth
 from rigwatch.store import queries, rig_queries
+from rigwatch.store import snapshots as store_snapshots
+from rigwatch.store.aggregates import COIN_DECIMALS
 from rigwatch.units import format_hashrate, format_power
 
 HERE = Path(__file__).parent
@@ -76,7 +78,21 @@ def format_xmr(atomic: int | None) -> str:
     return f"{'-' if atomic < 0 else ''}{whole}.{frac:012d} XMR"
 
 
+def format_coin(atomic: int | None, coin: str) -> str:
+    """Atomic units of `coin` with all its decimals (integer arithmetic, exact at any
+    size); a coin of unknown decimals as its atomic integer, labelled so."""
+    if atomic is None:
+        return "—"
+    decimals = COIN_DECIMALS.get(coin.upper())
+    if decimals is None:
+        return f"{atomic} atomic {coin}"
+    whole, frac = divmod(abs(atomic), 10**decimals)
+    sign = "-" if atomic < 0 else ""
+    return f"{sign}{whole}.{frac:0{decimals}d} {coin}" if decimals else f"{sign}{whole} {coin}"
+
+
 templates.env.filters["bytes"] = format_bytes
+templates.env.filters["coin"] = format_coin
 templates.env.filters["xmr"] = format_xmr
 templates.env.filters["percent"] = format_percent
 templates.env.filters["duration"] = format_duration
@@ -231,6 +247,27 @@ def p2pool_page(request: Request, rw: RW, user: PageUser) -> Response:
     nodes = rw.read(rig_queries.p2pool_nodes)
     return templates.TemplateResponse(
         request, "p2pool.html", _context(request, rw, user) | {"nodes": nodes}
+    )
+
+
+HISTORY_DAYS = 90
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history_page(
+    request: Request,
+    rw: RW,
+    user: PageUser,
+    days: Annotated[int, Query(ge=1, le=store_snapshots.MAX_BACKFILL_DAYS)] = HISTORY_DAYS,
+) -> Response:
+    """The D/W/M/Q/Y comparison (read by the page from the API) and the newest daily
+    snapshots, newest first."""
+    snaps = rw.read(lambda c: store_snapshots.list_snapshots(c, days))
+    rows = [(s, s.taken_at < store_snapshots.day_start(s.day) + timedelta(days=1)) for s in snaps]
+    return templates.TemplateResponse(
+        request,
+        "history.html",
+        _context(request, rw, user) | {"snapshots": rows, "days": days},
     )
 
 

@@ -116,3 +116,39 @@ export function tickAgo(root = document) {
 export function escapeHtml(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
+
+// Atomic units per coin (as store/aggregates.py COIN_DECIMALS); null for a coin not known.
+const COIN_DECIMALS = { XMR: 12, BTC: 8, BCH: 8, LTC: 8, DOGE: 8, ZEC: 8, ETC: 18, KAS: 8 };
+
+export function coinDecimals(coin) {
+  return COIN_DECIMALS[String(coin ?? "").toUpperCase()] ?? null;
+}
+
+// An atomic amount of `coin` as exact text: decimals where the coin is known, else the
+// atomic integer itself, labelled so.
+export function coinText(atomic, coin) {
+  if (atomic === null || atomic === undefined || atomic === "") return "—";
+  const d = coinDecimals(coin);
+  return d === null ? `${BigInt(atomic)} atomic ${coin}` : `${coinAmount(atomic, d)} ${coin}`;
+}
+
+export function kwh(v) {
+  return v === null || v === undefined ? "—" : `${Number(v).toFixed(1)} kWh`;
+}
+
+// A change with its sign: "+20.00 TH/s", "-5.0 J/TH", "0 W" (BigInt or Number).
+export function signed(v, fmt) {
+  if (v === null || v === undefined) return "—";
+  const positive = typeof v === "bigint" ? v > 0n : v > 0;
+  return `${positive ? "+" : ""}${fmt(v)}`;
+}
+
+// JSON.parse keeping every integer beyond 2^53 exact as BigInt (where the browser gives
+// the reviver the source text); safe integers and fractions stay Numbers.
+export function parseJsonBig(text) {
+  return JSON.parse(text, (key, value, context) => {
+    if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
+    if (context && typeof context.source === "string" && /^-?\d+$/.test(context.source)) return BigInt(context.source);
+    return value;
+  });
+}

@@ -1,5 +1,6 @@
 import { ago, escapeHtml, fill, hashrate, power, temp, tickAgo } from "/static/format.js";
 import { connect } from "/static/live.js";
+import { hashrateChart } from "/static/charts.js";
 
 const rows = document.getElementById("miner-rows");
 const count = document.getElementById("miner-count");
@@ -60,6 +61,10 @@ for (const th of document.querySelectorAll("th[data-sort]")) {
   th.addEventListener("click", () => { sort = sort === th.dataset.sort ? (sort.startsWith("-") ? sort.slice(1) : `-${sort}`) : th.dataset.sort; load(); });
 }
 
+// The farm chart reads the fleet rollups, which grow every few minutes: read it again
+// each minute rather than mixing live samples into rollup points.
+const farmChart = hashrateChart(document.getElementById("farm-chart-box"), { refreshMs: 60000 });
+
 connect({
   miners: ({ miners: updates }) => {
     let changed = false;
@@ -72,9 +77,10 @@ connect({
     if (changed) schedule();
   },
   summary: (s) => fill(document.getElementById("summary"), s),
-  resync: () => load(),
+  resync: () => { load(); farmChart.load(); },
 });
 
+farmChart.load();
 load();
 setInterval(() => tickAgo(rows), 1000);
 setInterval(load, 30000);
