@@ -26,12 +26,13 @@ from rigwatch.store.aggregates import (
     day_bounds,
     stream_events,
 )
-from rigwatch.store.tables import hosts, miners, samples
+from rigwatch.store.tables import hosts, miners, rollup_1d, samples
 from rigwatch.store.timestamps import from_us
 
 DAY_US = 86_400_000_000
 _FIGURES = (
     "samples",
+    "uptime_pct",
     "hashrate_mean_hs",
     "hashrate_max_hs",
     "temp_max_c",
@@ -106,22 +107,21 @@ def _raw_samples(conn: Connection, start_us: int, end_us: int) -> Export:
 
 
 def _per_miner_day(start_us: int, end_us: int) -> Any:
-    day = (samples.c.ts // DAY_US).label("day")
-    return (
-        select(
-            day,
-            samples.c.miner_id,
-            func.count().label("samples"),
-            func.avg(samples.c.hashrate_hs).label("hashrate_mean_hs"),
-            func.max(samples.c.hashrate_hs).label("hashrate_max_hs"),
-            func.max(samples.c.temp_max_c).label("temp_max_c"),
-            func.avg(samples.c.power_w).label("power_mean_w"),
-            func.sum(samples.c.accepted_delta).label("accepted"),
-            func.sum(samples.c.rejected_delta).label("rejected"),
-        )
-        .where(samples.c.ts >= start_us, samples.c.ts < end_us)
-        .group_by(day, samples.c.miner_id)
-    )
+    """Per miner and UTC day from the daily rollups: raw samples are kept for 48 hours
+    only, the daily rows for ever, so a year's export per day reads these."""
+    r = rollup_1d
+    return select(
+        (r.c.bucket // DAY_US).label("day"),
+        r.c.miner_id,
+        r.c.samples.label("samples"),
+        (r.c.up_s / (DAY_US / 1e6) * 100).label("uptime_pct"),
+        r.c.hashrate_mean.label("hashrate_mean_hs"),
+        r.c.hashrate_max.label("hashrate_max_hs"),
+        r.c.temp_max.label("temp_max_c"),
+        r.c.power_mean.label("power_mean_w"),
+        r.c.accepted.label("accepted"),
+        r.c.rejected.label("rejected"),
+    ).where(r.c.bucket >= start_us, r.c.bucket < end_us)
 
 
 def _samples_by_day(conn: Connection, start_us: int, end_us: int) -> Export:
@@ -209,7 +209,9 @@ def export_rows(
     conn: Connection, what: ExportWhat, by: ExportBy | None, start: date, end: date
 ) -> Export:
     """The export of `what` over the UTC days [start, end]; raw rows when `by` is None
-    (samples and events), daily totals otherwise (shares and payouts: by day at least)."""
+    (samples and events), daily totals otherwise (shares and payouts: by day at least).
+    Samples per day or host come from the daily rollups, so they cover what the rollup
+    job has processed (it runs every minute)."""
     start_us, end_us = day_bounds(start, end)
     if what is ExportWhat.SAMPLES:
         if by is ExportBy.DAY:

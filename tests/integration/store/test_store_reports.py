@@ -16,6 +16,7 @@ from rigwatch.domain.models import Event, EventKind, MinerIdentity, MinerKind, S
 from rigwatch.store.aggregates import TotalBy, TotalKind, daily_totals
 from rigwatch.store.export import ExportBy, ExportWhat, csv_chunks, export_rows
 from rigwatch.store.ingest import write_batches
+from rigwatch.store.rollups import run_rollups
 
 DAY1 = datetime(2025, 3, 1, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -100,6 +101,9 @@ def _csv(export) -> list[list[str]]:
 
 def test_samples_export_raw_per_day_and_per_host(engine, sentry_id):
     _write(engine, _rig_day(sentry_id, 1, DAY1, 6))
+    with engine.begin() as conn:  # per day and per host read the daily rollups
+        while run_rollups(conn, DAY2 + timedelta(days=1)).more:
+            pass
     with engine.connect() as conn:
         raw = _csv(export_rows(conn, ExportWhat.SAMPLES, None, DAY1.date(), DAY1.date()))
         daily = _csv(export_rows(conn, ExportWhat.SAMPLES, ExportBy.DAY, DAY1.date(), DAY2.date()))
@@ -111,6 +115,8 @@ def test_samples_export_raw_per_day_and_per_host(engine, sentry_id):
     record = dict(zip(header, row, strict=True))
     # hashrates 1000, 1010, 1020, 1000, 1010, 1020 -> mean 1010; deltas 2 x 5 = 10
     assert record["day"] == "2025-03-01" and record["samples"] == "6"
+    # Six samples 30 s apart cover about 3 minutes of the day: a sliver of uptime.
+    assert 0 < float(record["uptime_pct"]) < 1
     assert float(record["hashrate_mean_hs"]) == 1010.0
     assert float(record["temp_max_c"]) == 64.0
     assert int(float(record["accepted"])) == 10
