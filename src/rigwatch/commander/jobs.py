@@ -38,14 +38,25 @@ class JobOutcome:
 
 
 JobFn = Callable[[Connection, datetime], JobOutcome | None]
+SyncFn = Callable[[Engine, datetime], JobOutcome | None]
 
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
+    """`run` works inside one transaction the scheduler opens. `sync` is for jobs that
+    talk to the outside world (pools, explorers, price feeds): it gets the engine and
+    opens its own short transactions after each fetch, so no write lock is held while
+    waiting on the network. Exactly one of the two is given."""
+
     name: str
     every_s: float
-    run: JobFn
+    run: JobFn | None = None
     first_after_s: float = 2.0
+    sync: SyncFn | None = None
+
+    def __post_init__(self) -> None:
+        if (self.run is None) == (self.sync is None):
+            raise ValueError(f"job {self.name}: give exactly one of run and sync")
 
 
 @dataclass(slots=True)
@@ -164,8 +175,12 @@ class Scheduler:
             self._wake.set()
 
     def _call(self, spec: JobSpec) -> JobOutcome | None:
+        now = datetime.now(UTC)
+        if spec.sync is not None:
+            return spec.sync(self._engine, now)
+        assert spec.run is not None  # noqa: S101 - checked in JobSpec
         with self._engine.begin() as conn:
-            return spec.run(conn, datetime.now(UTC))
+            return spec.run(conn, now)
 
 
 async def run_scheduler(scheduler: Scheduler, stop: asyncio.Event) -> None:

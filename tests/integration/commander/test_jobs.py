@@ -86,6 +86,22 @@ async def test_a_job_with_work_left_runs_again_soon(engine: Engine):
     assert len(calls) == 3
 
 
+async def test_a_sync_job_gets_the_engine_and_opens_its_own_transactions(engine: Engine):
+    def fetch_then_write(eng: Engine, now: datetime) -> JobOutcome:
+        # (a connector would fetch from the network here, holding no transaction)
+        with eng.begin() as conn:
+            _note(conn, now)
+        return JobOutcome(detail="synced")
+
+    scheduler = Scheduler(engine, [JobSpec("sync", 3600, sync=fetch_then_write)])
+    status = await scheduler.run_now("sync")
+    assert status.last_detail == "synced" and _ticks(engine) == 1
+    with pytest.raises(ValueError, match="exactly one"):
+        JobSpec("both", 1, _note, sync=fetch_then_write)
+    with pytest.raises(ValueError, match="exactly one"):
+        JobSpec("neither", 1)
+
+
 def test_job_names_are_unique_and_periods_positive(engine: Engine):
     with pytest.raises(ValueError, match="unique"):
         Scheduler(engine, [JobSpec("a", 1, _note), JobSpec("a", 1, _note)])
