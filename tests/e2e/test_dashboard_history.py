@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sqlalchemy import select
 
 from rigwatch.config import Settings
@@ -38,17 +38,6 @@ from tests.helpers import RunningCommander, sample, start_commander
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = Path("/tmp/rigwatch-shots")  # where the lead looks at the pages
 HOSTILE_COIN = "<img src=x onerror=window.__pwned=1>"
 MINER_KEY = "aa:00:00:00:00:01"
@@ -62,14 +51,6 @@ NEUTRAL = "\u2013"  # the neutral trend mark, an en dash
 # rows (288 < 1330 / 2, nothing coarser fills it), 30 d hourly ones (720 >= 1330 / 2),
 # 1 y daily ones (hourly rows reach back only 35 days).
 VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @dataclass

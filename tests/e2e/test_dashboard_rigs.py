@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from rigwatch.domain.models import Role
 from rigwatch.store import auth as store_auth
@@ -20,31 +20,12 @@ from tests.helpers import RunningCommander, running_commander, sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = Path("/tmp/rigwatch-shots")  # where the lead looks at the pages
 HOSTILE = "<img src=x onerror=window.__pwned=1>"
 HOSTILE_WORKER = "<img src=x onerror=window.__pwned=2>"
 RIG_KEY = "rig:gpu-1"
 BIG_PAYOUT = 1_234_567_890_123  # 1.234567890123 XMR
 SMALL_PAYOUT = 350_000_000  # 0.000350000000 XMR
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _sentry(rc: RunningCommander) -> httpx.Client:
