@@ -21,6 +21,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+# No commander started by a test (in-process or as a subprocess) may reach the internet:
+# the jobs that would (explorer, prices, pools, wallets) stay off unless a test turns
+# them on against tests/replay.py.
+os.environ["RIGWATCH_EXTERNAL_SYNC"] = "false"
+
 PG_HOST = os.environ.get("RIGWATCH_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("RIGWATCH_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("RIGWATCH_TEST_PG_USER", "postgres")

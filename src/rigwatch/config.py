@@ -82,6 +82,101 @@ class Settings(BaseSettings):
     retention_1d_days: float = Field(
         default=0.0, ge=0, description="Days the daily rollups are kept; 0 keeps them forever."
     )
+    # --- payouts from the chain (wallet sync) ---
+    esplora_url: str = Field(
+        default="https://mempool.space/api",
+        description=(
+            "Esplora / mempool.space API base for Bitcoin wallets (with its `/api`); a new "
+            "esplora wallet uses it unless it names its own."
+        ),
+    )
+    blockbook_url: str = Field(
+        default="",
+        description=(
+            "Blockbook base URL (e.g. `https://btc1.trezor.io`) for wallets of other coins; "
+            "empty: each blockbook wallet must name its own."
+        ),
+    )
+    wallet_sync_s: float = Field(
+        default=300.0, gt=0, description="Seconds between syncs of the watched wallets."
+    )
+    reorg_depth: int = Field(
+        default=6,
+        ge=1,
+        le=1000,
+        description="Blocks below a wallet's synced height re-checked on every sync (reorgs).",
+    )
+    payment_retention_days: float = Field(
+        default=365.0,
+        gt=0,
+        description="Days chain payments are kept; their daily revenue totals stay forever.",
+    )
+    # --- network and price (network job) ---
+    mempool_url: str = Field(
+        default="https://mempool.space",
+        max_length=500,
+        description=(
+            "Esplora / mempool-compatible explorer the network job reads tip height, "
+            "difficulty, hashrate, next adjustment, fees, recent blocks and BTC prices from "
+            "(base URL without `/api`; a self-hosted mempool works the same)."
+        ),
+    )
+    network_sync_s: float = Field(
+        default=300.0, ge=10, description="Seconds between two runs of the network job."
+    )
+    external_sync: bool = Field(
+        default=True,
+        description=(
+            "Run the jobs that reach services outside the farm (explorer, price feed, pool "
+            "accounts, wallets). `rigwatch demo` and the test suite turn it off."
+        ),
+    )
+
+    # --- pool accounts (pool sync) ---
+    ocean_url: str = Field(
+        default="https://api.ocean.xyz/v1",
+        max_length=500,
+        description="OCEAN API base (with `/v1`); new Ocean accounts use it unless they name one.",
+    )
+    public_pool_url: str = Field(
+        default="https://public-pool.io:40557/api",
+        max_length=500,
+        description=(
+            "public-pool API base (with `/api`); new public-pool accounts use it unless they "
+            "name their own (a self-hosted public-pool: `http://host:3334/api`)."
+        ),
+    )
+    ckpool_url: str = Field(
+        default="https://solo.ckpool.org",
+        max_length=500,
+        description="ckpool web root serving `/users/<address>`; default of new ckpool accounts.",
+    )
+    pool_interval_s: int = Field(
+        default=300,
+        ge=30,
+        le=86400,
+        description="Seconds between two syncs of a pool account that does not set its own.",
+    )
+    pool_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=120,
+        description="Timeout of each request to a pool API; one slow pool never holds the others.",
+    )
+    pool_gap_pct: float = Field(
+        default=20.0,
+        gt=0,
+        le=1000,
+        description=(
+            "A pool-side worker hashrate this many percent off the miner's own hashrate is a "
+            "gap (the pool credits less than the farm produces, or a worker mines elsewhere)."
+        ),
+    )
+    pool_gap_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds a gap must last before it raises one `pool_hashrate_gap` event.",
+    )
 
     @model_validator(mode="before")
     @classmethod

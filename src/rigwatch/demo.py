@@ -94,6 +94,8 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> None
         port=options.port,
         demo_autologin=True,
         label=LABEL,
+        # A simulated farm reaches nothing outside this machine.
+        external_sync=False,
     )
     app = create_app(settings)
     token = _enrollment_token(settings)

@@ -14,7 +14,11 @@ from rigwatch.commander.api import (
     farm,
     history,
     ingest,
+    network,
+    pools,
+    profit,
     reports,
+    revenue,
     rigs,
     sentries,
     series,
@@ -90,6 +94,10 @@ def create_app(settings: Settings | None = None, jobs: Sequence[JobSpec] | None 
         reports.router,
         series.router,
         history.router,
+        network.router,
+        pools.router,
+        profit.router,
+        revenue.router,
         admin.router,
     ):
         app.include_router(router, prefix="/api/v1")

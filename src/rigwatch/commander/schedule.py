@@ -7,6 +7,9 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from rigwatch.commander.jobs import JobOutcome, JobSpec
+from rigwatch.commander.network_sync import network_job
+from rigwatch.commander.payout_sync import payout_job
+from rigwatch.commander.pool_sync import pool_sync_job
 from rigwatch.config import Settings
 from rigwatch.store.retention import RetentionPolicy, apply_retention
 from rigwatch.store.rollups import run_rollups
@@ -39,8 +42,13 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         taken = snapshot_job(conn, now, offline_after_s=settings.offline_after_s)
         return JobOutcome(detail=", ".join(day.isoformat() for day in taken) or "none missing")
 
-    return [
+    jobs = [
         JobSpec("rollups", ROLLUPS_EVERY_S, _rollups, first_after_s=5.0),
         JobSpec("retention", RETENTION_EVERY_S, retention, first_after_s=60.0),
         JobSpec("snapshots", SNAPSHOTS_EVERY_S, snapshots, first_after_s=30.0),
     ]
+    if settings.external_sync:
+        jobs.append(network_job(settings.mempool_url, settings.network_sync_s))
+        jobs.append(pool_sync_job(settings))
+        jobs.append(payout_job(settings))
+    return jobs

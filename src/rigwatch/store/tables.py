@@ -472,3 +472,283 @@ snapshots = Table(
     Column("partial", Boolean, nullable=False),
     Column("data", Text, nullable=False),
 )
+
+
+# --- Network and price (migration 0005) ---------------------------------------------
+#
+# Series written by the network job (store/network.py), one row per successful sync.
+# A figure whose source failed is NULL in that row, so "the newest non-NULL value" is
+# the last good one, with the row's `ts` as its age. Fees in sat/vB; `next_retarget_ts`
+# in µs like every timestamp.
+network_stats = Table(
+    "network_stats",
+    metadata,
+    Column("chain", String(16), nullable=False, server_default="BTC"),
+    Column("ts", BigInteger, nullable=False),
+    Column("height", BigInteger),
+    Column("difficulty", Float),
+    Column("network_hashrate_hs", Float),
+    Column("next_retarget_height", BigInteger),
+    Column("next_retarget_ts", BigInteger),
+    Column("difficulty_change_pct", Float),
+    Column("fee_fast", Float),
+    Column("fee_half_hour", Float),
+    Column("fee_hour", Float),
+    Column("fee_economy", Float),
+    PrimaryKeyConstraint("chain", "ts"),
+    sqlite_with_rowid=False,
+)
+
+# Fiat per coin; `ts` is the quote's own time when the source gives one.
+prices = Table(
+    "prices",
+    metadata,
+    Column("coin", String(16), nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("price", Float, nullable=False),
+    PrimaryKeyConstraint("coin", "currency", "ts"),
+    sqlite_with_rowid=False,
+)
+
+# Recent blocks of the chain; a block seen again (or replaced by a reorg) is updated.
+network_blocks = Table(
+    "network_blocks",
+    metadata,
+    Column("chain", String(16), nullable=False),
+    Column("height", BigInteger, nullable=False),
+    Column("hash", String(64)),
+    Column("ts", BigInteger),
+    Column("pool", String(100)),
+    Column("fees_sat", BigInteger),
+    Column("reward_sat", BigInteger),
+    Column("tx_count", Integer),
+    Column("seen_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chain", "height"),
+    sqlite_with_rowid=False,
+)
+
+
+# --- Payouts from the chain (migration 0007) ----------------------------------------
+#
+# `wallets` are watched addresses with their sync state; `payments` one row per output
+# paying a wallet in a confirmed block, unique by (wallet, txid, vout) so a replayed page
+# stores nothing twice. `payment_retries` holds transactions that were listed but could
+# not be read, retried on later syncs. `revenue_daily` sums payments per wallet and UTC
+# day; it has no foreign key and outlives both the payments (retention) and the wallet.
+WALLET_BACKENDS = ("esplora", "blockbook")
+
+wallets = Table(
+    "wallets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("coin", String(16), nullable=False),
+    Column("address", String(200), nullable=False),
+    Column("backend", String(16), nullable=False),
+    Column("base_url", String(500), nullable=False),
+    Column("label", String(200)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("synced_height", BigInteger),
+    # Set by an admin's reset: the next sync scans from here, then clears it.
+    Column("rescan_from", BigInteger),
+    Column("last_sync_at", BigInteger),
+    Column("last_success_at", BigInteger),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    UniqueConstraint("coin", "address"),
+    CheckConstraint("backend IN ('esplora', 'blockbook')", name="backend"),
+    # Ids are never reused: `revenue_daily` keeps a deleted wallet's totals under its id.
+    sqlite_autoincrement=True,
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wallet_id", Integer, ForeignKey("wallets.id", ondelete="CASCADE"), nullable=False),
+    Column("txid", String(64), nullable=False),
+    Column("vout", Integer, nullable=False),
+    Column("amount_atomic", BigInteger, nullable=False),
+    Column("block_height", BigInteger, nullable=False),
+    Column("block_hash", String(64), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("coinbase", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("wallet_id", "txid", "vout"),
+    Index(None, "wallet_id", "block_height"),
+    Index(None, "ts"),
+)
+
+payment_retries = Table(
+    "payment_retries",
+    metadata,
+    Column("wallet_id", Integer, ForeignKey("wallets.id", ondelete="CASCADE"), nullable=False),
+    Column("txid", String(64), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("wallet_id", "txid"),
+)
+
+revenue_daily = Table(
+    "revenue_daily",
+    metadata,
+    Column("wallet_id", Integer, nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("coin", String(16), nullable=False),
+    Column("amount_atomic", BigInteger, nullable=False),
+    Column("payments", Integer, nullable=False),
+    PrimaryKeyConstraint("wallet_id", "day"),
+)
+
+
+# --- Profit (migration 0008) ----------------------------------------------------------
+#
+# What a site pays for power and to its pool (domain/profit.py `SitePower`): a base price
+# per kWh in `currency`, optional time-of-use periods as JSON text
+# ([{"start_hour", "end_hour", "price_per_kwh"}], hours UTC), the pool's fee in percent.
+# NULL price or fee: not configured, so the figures that need it are unknown.
+site_power = Table(
+    "site_power",
+    metadata,
+    Column(
+        "site_id",
+        Integer,
+        ForeignKey("sites.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("currency", String(8), nullable=False),
+    Column("price_per_kwh", Float),
+    Column("tou", Text, nullable=False),
+    Column("pool_fee_pct", Float),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+
+# --- Pool accounts (migration 0006) -------------------------------------------------
+#
+# Accounts at pools (Ocean, public-pool, ckpool, P2Pool) and what their sync job reads
+# (commander/pool_sync.py, store/pools.py). Amounts are atomic units (sats, piconero) in
+# BIGINT: all BTC ever is 2.1e15 sats and one XMR payout would need 9.2 million XMR to
+# pass 2**63, so single amounts fit; sums are made in Python ints, never in SQL.
+# `hashrates` is JSON text {window: H/s} ("5m", "1h", ...), since each pool has its own
+# windows. Payout `txid` and block `hash` are "" when the pool gives none, so that the
+# unique keys (which treat NULLs as distinct) still hold.
+POOL_KINDS = ("ocean", "public-pool", "ckpool", "p2pool")
+
+pool_accounts = Table(
+    "pool_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("base_url", String(500), nullable=False),
+    Column("account", String(200), nullable=False),
+    Column("interval_s", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_sync_at", BigInteger),
+    Column("last_success_at", BigInteger),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("last_error", Text),
+    UniqueConstraint("kind", "base_url", "account"),
+    CheckConstraint("kind IN ('ocean', 'public-pool', 'ckpool', 'p2pool')", name="kind"),
+)
+
+pool_account_samples = Table(
+    "pool_account_samples",
+    metadata,
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("pool_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("ts", BigInteger, nullable=False),
+    Column("hashrates", Text, nullable=False),
+    Column("workers", Integer),
+    Column("last_share_ts", BigInteger),
+    Column("unpaid_atomic", BigInteger),
+    Column("estimated_atomic", BigInteger),
+    Column("coin", String(8), nullable=False),
+    Column("pool_hashrate_hs", Float),
+    Column("network_difficulty", Float),
+    Column("network_height", BigInteger),
+    PrimaryKeyConstraint("account_id", "ts"),
+    sqlite_with_rowid=False,
+)
+
+pool_workers = Table(
+    "pool_workers",
+    metadata,
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("pool_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(255), nullable=False),
+    Column("hashrate_hs", Float),
+    Column("hashrates", Text, nullable=False),
+    Column("last_share_ts", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "name"),
+)
+
+pool_payouts = Table(
+    "pool_payouts",
+    metadata,
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("pool_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("ts", BigInteger, nullable=False),
+    Column("txid", String(200), nullable=False),
+    Column("amount_atomic", BigInteger, nullable=False),
+    Column("coin", String(8), nullable=False),
+    Column("first_seen", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "ts", "txid"),
+)
+
+pool_blocks = Table(
+    "pool_blocks",
+    metadata,
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("pool_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("height", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("ts", BigInteger),
+    Column("reward_atomic", BigInteger),
+    Column("finder", String(255)),
+    Column("first_seen", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "height", "hash"),
+)
+
+# One row per (account, miner) the worker matching paired: both hashrates at the last
+# sync, and the running gap episode (`gap_since`; `gap_raised` once its event is out).
+pool_miner_gaps = Table(
+    "pool_miner_gaps",
+    metadata,
+    Column(
+        "account_id",
+        Integer,
+        ForeignKey("pool_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("miner_id", Integer, ForeignKey("miners.id", ondelete="CASCADE"), nullable=False),
+    Column("worker", String(255), nullable=False),
+    Column("pool_hashrate_hs", Float),
+    Column("miner_hashrate_hs", Float),
+    Column("gap_since", BigInteger),
+    Column("gap_raised", Boolean, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "miner_id"),
+    Index(None, "miner_id"),
+)

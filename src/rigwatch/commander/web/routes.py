@@ -1,15 +1,17 @@
-"""Server-rendered pages: login, the farm overview and a miner's page."""
+"""Server-rendered pages: login, the farm overview, a miner's page, P2Pool, history,
+earnings (with its payments CSV) and blocks."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Connection
@@ -21,9 +23,11 @@ from rigwatch.domain.models import Role
 from rigwatch.domain.p2pool import ATOMIC_PER_XMR
 from rigwatch.domain.views import Principal
 from rigwatch.store import auth as store_auth
+from rigwatch.store import payouts as store_payouts
 from rigwatch.store import queries, rig_queries
 from rigwatch.store import snapshots as store_snapshots
 from rigwatch.store.aggregates import COIN_DECIMALS
+from rigwatch.store.export import Export, csv_chunks
 from rigwatch.units import format_hashrate, format_power
 
 HERE = Path(__file__).parent
@@ -268,6 +272,91 @@ def history_page(
         request,
         "history.html",
         _context(request, rw, user) | {"snapshots": rows, "days": days},
+    )
+
+
+@router.get("/earnings", response_class=HTMLResponse)
+def earnings_page(request: Request, rw: RW, user: PageUser) -> Response:
+    """Revenue, power cost and profit (cards, daily and monthly tables) and the payouts
+    received, in the chosen currency; the page reads them from the API."""
+    return templates.TemplateResponse(request, "earnings.html", _context(request, rw, user))
+
+
+@router.get("/blocks", response_class=HTMLResponse)
+def blocks_page(request: Request, rw: RW, user: PageUser) -> Response:
+    """Recent network blocks, the farm's blocks with their effort and its solo odds, and
+    the blocks found by the pools it mines on; the page reads them from the API."""
+    return templates.TemplateResponse(request, "blocks.html", _context(request, rw, user))
+
+
+PAYMENTS_CSV_PAGE = 1000
+PAYMENTS_CSV_HEADER = (
+    "time_utc",
+    "coin",
+    "amount",
+    "amount_atomic",
+    "wallet_label",
+    "address",
+    "txid",
+    "vout",
+    "block_height",
+    "block_hash",
+    "coinbase",
+)
+
+
+def _coin_decimal(atomic: int, coin: str) -> str:
+    """An atomic amount as an exact decimal number ("" for a coin of unknown decimals)."""
+    decimals = COIN_DECIMALS.get(coin.upper())
+    if decimals is None:
+        return ""
+    whole, frac = divmod(abs(atomic), 10**decimals)
+    sign = "-" if atomic < 0 else ""
+    return f"{sign}{whole}.{frac:0{decimals}d}" if decimals else f"{sign}{whole}"
+
+
+@router.get("/earnings/payments.csv")
+def payments_csv(
+    rw: RW,
+    _user: PageUser,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> StreamingResponse:
+    """The payouts received (chain payments), newest first, matching `q` as the earnings
+    page's search does: the same rows as its table, all pages, as CSV. Amounts exact."""
+
+    def rows(conn: Connection) -> Iterator[tuple[Any, ...]]:
+        page = 1
+        while True:
+            _total, items = store_payouts.list_payments(
+                conn, page=page, limit=PAYMENTS_CSV_PAGE, q=q
+            )
+            for p in items:
+                yield (
+                    p.ts.astimezone(UTC).isoformat(),
+                    p.coin,
+                    _coin_decimal(p.amount_atomic, p.coin),
+                    p.amount_atomic,
+                    p.label or "",
+                    p.address,
+                    p.txid,
+                    p.vout,
+                    p.block_height,
+                    p.block_hash,
+                    "yes" if p.coinbase else "no",
+                )
+            if len(items) < PAYMENTS_CSV_PAGE:
+                return
+            page += 1
+
+    def chunks() -> Iterator[str]:
+        with rw.engine.connect() as conn:
+            yield from csv_chunks(Export(PAYMENTS_CSV_HEADER, rows(conn)))
+
+    name = f"payments-{datetime.now(UTC).date().isoformat()}.csv"
+    return StreamingResponse(
+        chunks(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -152,3 +152,130 @@ export function parseJsonBig(text) {
     return value;
   });
 }
+
+// -- money, ages and the chosen currency (earnings, blocks and the overview's network cards)
+
+// The fiat currencies the price feed quotes (domain/network.py FIAT_CURRENCIES).
+export const CURRENCIES = ["USD", "EUR", "GBP", "CAD", "CHF", "AUD", "JPY"];
+const CURRENCY_KEY = "rigwatch.currency";
+
+// The currency the user chose last (localStorage), USD until one was chosen.
+export function savedCurrency() {
+  try {
+    const c = localStorage.getItem(CURRENCY_KEY);
+    return CURRENCIES.includes(c) ? c : "USD";
+  } catch {
+    return "USD";
+  }
+}
+
+export function saveCurrency(code) {
+  try { localStorage.setItem(CURRENCY_KEY, code); } catch { /* private mode: not remembered */ }
+}
+
+// Fill a <select> with the currencies, select the saved one, remember a change and call
+// `onChange(code)`; another tab's choice is followed too.
+export function currencyPicker(select, onChange) {
+  select.replaceChildren(...CURRENCIES.map((c) => new Option(c, c)));
+  select.value = savedCurrency();
+  select.addEventListener("change", () => { saveCurrency(select.value); onChange(select.value); });
+  window.addEventListener("storage", (e) => {
+    if (e.key === CURRENCY_KEY && CURRENCIES.includes(e.newValue) && e.newValue !== select.value) {
+      select.value = e.newValue;
+      onChange(e.newValue);
+    }
+  });
+  return select.value;
+}
+
+const MONEY = new Map();
+
+// A fiat amount as people read it: "$1,234.56", "€0.42", "¥123,457"; null → "—".
+export function money(v, currency, { digits } = {}) {
+  if (v === null || v === undefined || v === "" || !Number.isFinite(Number(v))) return "—";
+  const key = `${currency}:${digits ?? ""}`;
+  if (!MONEY.has(key)) {
+    const opts = { style: "currency", currency };
+    if (digits !== undefined) { opts.minimumFractionDigits = digits; opts.maximumFractionDigits = digits; }
+    MONEY.set(key, new Intl.NumberFormat("en-US", opts));
+  }
+  return MONEY.get(key).format(Number(v));
+}
+
+// A number with an SI prefix and no unit: 1.23e14 → "123.00 T".
+export function si(v, digits = 2) {
+  if (v === null || v === undefined || v === "") return "—";
+  let x = Number(v), i = 0;
+  while (Math.abs(Number(x.toFixed(digits))) >= 1000 && i < SI.length - 1) { x /= 1000; i++; }
+  return `${x.toFixed(digits)}${SI[i] ? ` ${SI[i]}` : ""}`;
+}
+
+// An integer with thousands separators ("903,168"), exact for BigInt too.
+export function grouped(v) {
+  if (v === null || v === undefined || v === "") return "—";
+  return typeof v === "bigint" ? v.toLocaleString("en-US") : Number(v).toLocaleString("en-US", { maximumFractionDigits: 0 });
+}
+
+// A decimal Number (as the API rounds it: `digits` places at most) as a BigInt scaled by
+// 10^digits, through its decimal text, never through a multiplication: sums of these are
+// exact. Integers (actual satoshis) stay exact up to 1e21.
+export function scaledBig(v, digits) {
+  if (typeof v === "bigint") return v * 10n ** BigInt(digits);
+  const text = Number(v).toFixed(digits);
+  return BigInt(digits ? text.replace(".", "") : text);
+}
+
+// Satoshis (BigInt, integer Number, or a decimal Number of an expectation) as BTC with
+// 8 decimals; a fraction of a satoshi is rounded half up to a whole one.
+export function btc(sats) {
+  if (sats === null || sats === undefined || sats === "") return "—";
+  const whole = typeof sats === "bigint" || Number.isInteger(sats) ? BigInt(sats) : BigInt(Math.round(Number(sats)));
+  return `${coinAmount(whole, 8)} BTC`;
+}
+
+// Seconds ago or ahead of now as people say it: "3 min ago", "in 2 d 4 h".
+export function fromNow(epochSeconds) {
+  if (epochSeconds === null || epochSeconds === undefined || epochSeconds === "" || Number.isNaN(Number(epochSeconds))) return "—";
+  const delta = Number(epochSeconds) - Date.now() / 1000;
+  return delta > 0 ? `in ${duration(delta)}` : ago(Number(epochSeconds) || 1e-9);
+}
+
+// A long wait: minutes and hours as `duration`, then days, then years ("≈ 1,234 years").
+export function longDuration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(Number(seconds))) return "—";
+  const s = Number(seconds), year = 365.25 * 86400;
+  if (s < 30 * 86400) return duration(s);
+  if (s < year) return `${Math.round(s / 86400)} days`;
+  const y = s / year;
+  return `≈ ${y < 10 ? y.toFixed(1) : Math.round(y).toLocaleString("en-US")} years`;
+}
+
+// A UTC time as "2025-01-31 14:05 UTC".
+export function utc(ts) {
+  if (!ts) return "—";
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? "—" : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+// A long identifier (txid, address, hash) cut in the middle: "1a2b3c4d…9e8f7a6b".
+export function middle(s, keep = 8) {
+  const t = String(s ?? "");
+  return t.length > keep * 2 + 1 ? `${t.slice(0, keep)}…${t.slice(-keep)}` : t;
+}
+
+// A DOM element with text content (never markup): el("td", { class: "num", title }, "text").
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
