@@ -24,6 +24,7 @@ from rigwatch.domain.p2pool import ATOMIC_PER_XMR
 from rigwatch.domain.views import Principal
 from rigwatch.store import auth as store_auth
 from rigwatch.store import payouts as store_payouts
+from rigwatch.store import pools as store_pools
 from rigwatch.store import queries, rig_queries
 from rigwatch.store import snapshots as store_snapshots
 from rigwatch.store.aggregates import COIN_DECIMALS
@@ -238,10 +239,12 @@ def miner_page(miner_id: int, request: Request, rw: RW, user: PageUser) -> Respo
         raise HTTPException(404, f"no miner {miner_id}")
     host_id = detail.host_id
     found = rw.read(lambda c: rig_queries.list_hosts(c, host_id)) if host_id is not None else []
+    pool_side = rw.read(lambda c: store_pools.miner_pools(c, miner_id))
     return templates.TemplateResponse(
         request,
         "miner.html",
-        _context(request, rw, user) | {"miner": detail, "host": found[0] if found else None},
+        _context(request, rw, user)
+        | {"miner": detail, "host": found[0] if found else None, "pool_side": pool_side},
     )
 
 
