@@ -6,6 +6,7 @@ straight into the store with the numbers below."""
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -20,8 +21,9 @@ from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sqlalchemy import select
 
 from rigwatch.config import Settings
-from rigwatch.domain.history import Snapshot, SnapshotSource
+from rigwatch.domain.history import Snapshot, SnapshotRevenue, SnapshotSource
 from rigwatch.domain.models import Role
+from rigwatch.domain.profit import Basis
 from rigwatch.store import auth as store_auth
 from rigwatch.store.snapshots import day_start, store_snapshot
 from rigwatch.store.tables import (
@@ -230,14 +232,25 @@ def _snapshot(day: date, hashrate: float | None, **extra: Any) -> Snapshot:
 
 def _seed_snapshots(rc: RunningCommander, today: date) -> None:
     """Yesterday 80 TH/s with no block (a zero baseline) and an exact XMR payout (plus
-    one in a coin whose name is markup); 2 and 3 days back; 4 days back taken mid-day
-    (in progress); 5 days back without rollups (partial); 30 days back 50 TH/s. Nothing
-    7 days back, so the week comparison has no past snapshot."""
+    one in a coin whose name is markup) and 12,000 sat of revenue received; 2 days back
+    9,611 sat expected; 3 days back revenue unknown; 4 days back taken mid-day (in
+    progress); 5 days back without rollups (partial); 30 days back 50 TH/s. Nothing 7
+    days back, so the week comparison has no past snapshot."""
     back = lambda n: today - timedelta(days=n)  # noqa: E731
     snaps = [
-        _snapshot(back(1), 80 * TH, payouts={"XMR": BIG_PAYOUT, HOSTILE_COIN: 7}),
-        _snapshot(back(2), 90 * TH, payouts={"BTC": 5000}),
-        _snapshot(back(3), 95 * TH),
+        _snapshot(
+            back(1),
+            80 * TH,
+            payouts={"XMR": BIG_PAYOUT, HOSTILE_COIN: 7},
+            revenue=SnapshotRevenue.of(12_000, Basis.ACTUAL, price=100_000.0),
+        ),
+        _snapshot(
+            back(2),
+            90 * TH,
+            payouts={"BTC": 5000},
+            revenue=SnapshotRevenue.of(9_611, Basis.EXPECTED),
+        ),
+        _snapshot(back(3), 95 * TH, revenue=SnapshotRevenue.of(None, Basis.UNKNOWN)),
         _snapshot(
             back(4),
             60 * TH,
@@ -398,6 +411,8 @@ def test_the_history_page_compares_periods_and_lists_the_snapshots(
         "-100.0 %",
         "▼",
     ]
+    # Revenue: yesterday's 12,000 sat received; today's unknown (no network readings)
+    assert cells(metric("revenue_sat")) == ["Revenue", "n/a", "0.00012000 BTC"] + ["n/a"] * 3
     hostile = cells(metric(f"payouts.{HOSTILE_COIN}"))
     assert hostile[0] == f"Payouts ({HOSTILE_COIN})"
     assert hostile[2] == f"7 atomic {HOSTILE_COIN}"
@@ -420,6 +435,13 @@ def test_the_history_page_compares_periods_and_lists_the_snapshots(
     expect(first).to_contain_text("35.0 J/TH")
     expect(first).to_contain_text("95.0 %")
     expect(days.nth(1).locator('[data-col="payouts"]')).to_have_text("0.00005000 BTC")
+    expect(table.locator("thead th", has_text="Revenue")).to_have_count(1)
+    revenue = [days.nth(i).locator('[data-col="revenue"]') for i in range(4)]
+    expect(revenue[0]).to_have_text("0.00012000 BTC")  # received: exact
+    expect(revenue[0]).to_have_attribute("title", re.compile(r"12\.00 USD"))
+    expect(revenue[1]).to_have_text("≈ 0.00009611 BTC")  # expected
+    expect(revenue[2]).to_have_text("—")  # unknown, not 0
+    expect(revenue[3]).to_have_text("—")  # taken before revenue was kept
     expect(days.nth(3)).to_have_class("partial")
     expect(days.nth(3).locator("td").first).to_contain_text("in progress")
     expect(days.nth(4)).to_have_class("partial")

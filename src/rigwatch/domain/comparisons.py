@@ -5,8 +5,8 @@ Two kinds of metric, compared differently because they mean different things:
 - Level metrics (mean hashrate, expected hashrate, efficiency, power, uptime, miners
   online) describe a state. Today's value is compared with the snapshot exactly
   1 / 7 / 30 / 90 / 365 days back (D / W / M / Q / Y).
-- Sum metrics (shares found, blocks found, accepted shares, energy, payouts per coin)
-  accumulate. Comparing one day's payout with one day's payout a month ago says
+- Sum metrics (shares found, blocks found, accepted shares, energy, payouts per coin,
+  revenue) accumulate. Comparing one day's payout with one day's payout a month ago says
   little, so each compares the period's sum so far with the same span of the previous
   period. The windows (both ends inclusive; today counts as the part of it so far):
 
@@ -25,6 +25,12 @@ A value that is not known is None and never counts as zero: a missing past snaps
 makes `partial_data` true and leaves every metric it feeds unavailable (a sum over a
 window with a missing day is unavailable, since summing the other days would
 understate it). A past value of zero gives no percentage, only a trend from the sign.
+
+Revenue (`revenue_sat`, satoshis after the pool's fee) is a sum metric whose days each
+have a basis: a window with a day of unknown revenue (or a snapshot without revenue) has
+no sum, not a smaller one. The metric says what its figures are: `current_basis` and
+`past_basis` per window (`actual`, `expected`, `mixed` when its days are of both, or
+`unknown`), and `basis` over the windows that are known. Other metrics have no basis.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from rigwatch.domain.history import Snapshot
+from rigwatch.domain.profit import Basis
 
 Number = int | float
 
@@ -69,6 +76,16 @@ class MetricKind(StrEnum):
     SUM = "sum"  # this period's sum so far vs the same span of the previous period
 
 
+class SumBasis(StrEnum):
+    """How a sum over days is known: every day actual, every day expected, some of each
+    (mixed), or not at all (unknown: a day's figure or its snapshot is missing)."""
+
+    ACTUAL = "actual"
+    EXPECTED = "expected"
+    MIXED = "mixed"
+    UNKNOWN = "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """Days [start, end] summed for the sum metrics, and those with no snapshot."""
@@ -89,6 +106,9 @@ class MetricComparison:
     change: Number | None
     percent: float | None
     trend: Trend
+    basis: SumBasis | None = None  # revenue only: over the known sides
+    current_basis: SumBasis | None = None
+    past_basis: SumBasis | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +141,8 @@ SUM_METRICS: tuple[tuple[str, str], ...] = (
 )
 PAYOUT_PREFIX = "payouts."
 PAYOUT_UNIT = "atomic"
+REVENUE_METRIC = "revenue_sat"
+REVENUE_UNIT = "sat"
 
 
 def days_back(period: Period) -> int:
@@ -214,6 +236,58 @@ def _payout(coin: str) -> Callable[[Snapshot], Number | None]:
     return get
 
 
+def _revenue(snap: Snapshot) -> Number | None:
+    """A day's revenue in satoshis; None when unknown or never computed (not zero)."""
+    return None if snap.revenue is None else snap.revenue.sat
+
+
+def basis_of(bases: list[Basis]) -> SumBasis:
+    """The basis of a sum of figures with these bases."""
+    found = set(bases)
+    if not found or Basis.UNKNOWN in found:
+        return SumBasis.UNKNOWN
+    if found == {Basis.ACTUAL}:
+        return SumBasis.ACTUAL
+    if found == {Basis.EXPECTED}:
+        return SumBasis.EXPECTED
+    return SumBasis.MIXED
+
+
+def _window_basis(snaps: list[Snapshot] | None) -> SumBasis:
+    if not snaps or any(s.revenue is None for s in snaps):
+        return SumBasis.UNKNOWN
+    return basis_of([s.revenue.basis for s in snaps if s.revenue is not None])
+
+
+def combined_basis(*sides: SumBasis) -> SumBasis:
+    """The basis of a comparison over its known sides: unknown when none is known."""
+    known = {b for b in sides if b is not SumBasis.UNKNOWN}
+    if not known:
+        return SumBasis.UNKNOWN
+    return known.pop() if len(known) == 1 else SumBasis.MIXED
+
+
+def _revenue_metric(
+    cur_snaps: list[Snapshot] | None, prev_snaps: list[Snapshot] | None
+) -> MetricComparison:
+    current, past = _window_sum(cur_snaps, _revenue), _window_sum(prev_snaps, _revenue)
+    change, percent, trend = change_of(current, past)
+    cur_basis, past_basis = _window_basis(cur_snaps), _window_basis(prev_snaps)
+    return MetricComparison(
+        REVENUE_METRIC,
+        MetricKind.SUM,
+        REVENUE_UNIT,
+        current,
+        past,
+        change,
+        percent,
+        trend,
+        basis=combined_basis(cur_basis, past_basis),
+        current_basis=cur_basis,
+        past_basis=past_basis,
+    )
+
+
 def _window_sum(
     snaps: list[Snapshot] | None, value: Callable[[Snapshot], Number | None]
 ) -> Number | None:
@@ -272,6 +346,7 @@ def compare(period: Period, current: Snapshot, history: Mapping[date, Snapshot])
                 _window_sum(prev_snaps, _figure(name)),
             )
         )
+    metrics.append(_revenue_metric(cur_snaps, prev_snaps))
     used = [s for snaps in window_snaps if snaps for s in snaps if s is not current]
     coins = sorted({coin for s in [current, *used] for coin in s.payouts})
     for coin in coins:

@@ -520,8 +520,12 @@ def list_payments(
     return int(total), items
 
 
-def daily_revenue(conn: Connection, first_day: str) -> list[DailyRevenue]:
-    """Revenue per UTC day and coin from `first_day` on, oldest first (all wallets)."""
+def daily_revenue(
+    conn: Connection, first_day: str, last_day: str | None = None
+) -> list[DailyRevenue]:
+    """Revenue per UTC day and coin from `first_day` on (to `last_day` included, when
+    given), oldest first (all wallets)."""
+    until = [] if last_day is None else [revenue_daily.c.day <= last_day]
     rows: Any = conn.execute(
         select(
             revenue_daily.c.day,
@@ -529,7 +533,7 @@ def daily_revenue(conn: Connection, first_day: str) -> list[DailyRevenue]:
             func.sum(revenue_daily.c.amount_atomic),
             func.sum(revenue_daily.c.payments),
         )
-        .where(revenue_daily.c.day >= first_day)
+        .where(revenue_daily.c.day >= first_day, *until)
         .group_by(revenue_daily.c.day, revenue_daily.c.coin)
         .order_by(revenue_daily.c.day, revenue_daily.c.coin)
     )

@@ -477,6 +477,24 @@ def daily_profit(
     return DailyProfit(currency=currency, coin=COIN, excluded_miners=excluded, rows=tuple(rows))
 
 
+def farm_day(conn: Connection, day: date, *, currency: str, now: datetime) -> ProfitRow:
+    """The farm's row of one UTC day as `daily_profit(by=FARM)` gives it, without the
+    days between it and today (a snapshot of a day long past reads one day)."""
+    known, _excluded = _miners(conn)
+    (row,) = _one_day(
+        conn, day, now, Scope.FARM, currency, known, _site_names(conn), all_site_power(conn)
+    )
+    return row
+
+
+def day_price(conn: Connection, day: date, currency: str, now: datetime) -> float | None:
+    """The day's Bitcoin price in `currency` as the day's figures use it: the mean of its
+    quotes (today: so far); None when there is none."""
+    start_us = to_us(day_start(day))
+    end_us = min(start_us + DAY_US, to_us(now))
+    return _day_prices(conn, [currency], start_us, end_us)[currency]
+
+
 # --- solo -----------------------------------------------------------------------------
 
 

@@ -7,27 +7,44 @@ past day, by status (a miner that reported that day counted online, or warning w
 its day mean fell short of expected), and the events for shares, blocks and payouts.
 Only today's snapshot reads the miners' live state, since that is what "now" means.
 
+Revenue is the farm's row of `store.profit` for the day (satoshis after the pool's fee,
+actual / expected / unknown, and its value in USD at the day's price) with what the
+wallets received on the chain per coin (`store.payouts.daily_revenue`).
+
 Taking a snapshot again replaces its row (a late spool replay fixed the rollups), but
-keeps a revenue already filled in by the price job. A day with no rollup data keeps
-its level figures None and is flagged `partial`, as is a day not yet over.
+never with a less known revenue: an actual revenue stays when the retake finds only an
+expected or unknown one (`domain.history.kept_revenue`), while an unknown or expected
+one is filled in by a retake that knows better. The job retakes a day of the last week
+once every BTC wallet has synced past its end and its revenue is not yet actual. A day
+with no rollup data keeps its level figures None and is flagged `partial`, as is a day
+not yet over.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Table, case, func, select
 from sqlalchemy.engine import Connection, Row
 
-from rigwatch.domain.history import ModelCount, Snapshot, SnapshotSource
+from rigwatch.domain.history import (
+    ModelCount,
+    Snapshot,
+    SnapshotRevenue,
+    SnapshotSource,
+    kept_revenue,
+)
 from rigwatch.domain.models import MinerStatus
+from rigwatch.domain.profit import Basis
 from rigwatch.domain.status import DEFAULT_LIMITS, efficiency_j_per_th
 from rigwatch.store import jsontext
+from rigwatch.store import profit as store_profit
 from rigwatch.store.aggregates import DailyTotal, TotalBy, TotalKind, daily_totals
 from rigwatch.store.dialect import insert_for
+from rigwatch.store.payouts import daily_revenue
 from rigwatch.store.queries import farm_summary
 from rigwatch.store.tables import (
     fleet_rollup_1d,
@@ -41,6 +58,7 @@ from rigwatch.store.tables import (
     rollup_pending,
     rollup_state,
     snapshots,
+    wallets,
 )
 from rigwatch.store.timestamps import from_us, to_us
 
@@ -52,6 +70,8 @@ CATCH_UP_DAYS = 7  # the job also fills days it never took, this far back
 MAX_BACKFILL_DAYS = 3660
 DEFAULT_OFFLINE_AFTER_S = 120.0
 UNKNOWN_MODEL = "unknown"
+REVENUE_CURRENCY = "USD"
+REVENUE_COIN = "BTC"
 ROLLUP_WATERMARK = "received_at"  # the rollup job's watermark in `rollup_state`
 
 
@@ -272,6 +292,20 @@ def _event_totals(
     )
 
 
+def _revenue(conn: Connection, day: date, now: datetime) -> SnapshotRevenue:
+    """The day's farm revenue (today: so far) and what the wallets received."""
+    row = store_profit.farm_day(conn, day, currency=REVENUE_CURRENCY, now=now)
+    sat = row.profit.revenue_sat
+    received = daily_revenue(conn, day.isoformat(), day.isoformat())
+    return SnapshotRevenue.of(
+        sat.value,
+        sat.basis,
+        chain_payouts={r.coin: r.amount_atomic for r in received},
+        currency=REVENUE_CURRENCY,
+        price=store_profit.day_price(conn, day, REVENUE_CURRENCY, now),
+    )
+
+
 def build_snapshot(
     conn: Connection,
     day: date,
@@ -345,6 +379,7 @@ def build_snapshot(
         payouts={
             t.coin: t.amount_atomic for t in payouts if t.coin and t.amount_atomic is not None
         },
+        revenue=_revenue(conn, day, now),
         partial=in_progress or farm.source is SnapshotSource.NONE,
         source=farm.source,
     )
@@ -371,7 +406,7 @@ def _to_json(snap: Snapshot) -> dict[str, Any]:
         "blocks_found": snap.blocks_found,
         "by_model": _models_json(snap.by_model),
         "payouts": _payouts_json(snap.payouts),
-        "revenue": None if snap.revenue is None else dict(snap.revenue),
+        "revenue": _revenue_json(snap.revenue),
         "partial": snap.partial,
         "source": str(snap.source),
     }
@@ -393,9 +428,50 @@ def _payouts_json(payouts: Any) -> dict[str, str]:
     return {str(coin): str(int(amount)) for coin, amount in sorted(payouts.items())}
 
 
+def _revenue_json(revenue: SnapshotRevenue | None) -> dict[str, Any] | None:
+    """Revenue as JSON; satoshis and atomic amounts as strings (exact at any size)."""
+    if revenue is None:
+        return None
+    return {
+        "sat": None if revenue.sat is None else str(revenue.sat),
+        "basis": str(revenue.basis),
+        "chain_payouts": _payouts_json(revenue.chain_payouts),
+        "currency": revenue.currency,
+        "price": revenue.price,
+        "fiat": revenue.fiat,
+    }
+
+
+def _revenue_of(data: Any) -> SnapshotRevenue | None:
+    """A stored revenue; None for none, or for a shape this version does not know."""
+    if not isinstance(data, dict) or "basis" not in data:
+        return None
+    sat = data.get("sat")
+    return SnapshotRevenue(
+        sat=None if sat is None else int(sat),
+        basis=Basis(data["basis"]),
+        chain_payouts={str(c): int(a) for c, a in (data.get("chain_payouts") or {}).items()},
+        currency=str(data.get("currency") or REVENUE_CURRENCY),
+        price=None if data.get("price") is None else float(data["price"]),
+        fiat=None if data.get("fiat") is None else float(data["fiat"]),
+    )
+
+
+def _stored_revenue(conn: Connection, day: date) -> SnapshotRevenue | None:
+    text = conn.execute(
+        select(snapshots.c.revenue).where(snapshots.c.day == day.isoformat())
+    ).scalar_one_or_none()
+    return _revenue_of(jsontext.loads(text))
+
+
 def store_snapshot(conn: Connection, snap: Snapshot) -> None:
-    """Insert or replace the day's row; a revenue already known survives a retake."""
+    """Insert or replace the day's row; a stored revenue better known than the new one
+    survives the retake (`kept_revenue`)."""
     table = snapshots
+    revenue = kept_revenue(_stored_revenue(conn, snap.day), snap.revenue)
+    if revenue != snap.revenue:
+        snap = replace(snap, revenue=revenue)
+    revenue_json = _revenue_json(snap.revenue)
     values = {
         "day": snap.day.isoformat(),
         "taken_at": to_us(snap.taken_at),
@@ -415,13 +491,12 @@ def store_snapshot(conn: Connection, snap: Snapshot) -> None:
         "blocks_found": snap.blocks_found,
         "by_model": jsontext.dumps(_models_json(snap.by_model)),
         "payouts": jsontext.dumps(_payouts_json(snap.payouts)),
-        "revenue": None if snap.revenue is None else jsontext.dumps(dict(snap.revenue)),
+        "revenue": None if revenue_json is None else jsontext.dumps(revenue_json),
         "partial": snap.partial,
         "data": jsontext.dumps(_to_json(snap)),
     }
     insert = insert_for(conn, table).values(**values)
-    update: dict[str, Any] = {k: insert.excluded[k] for k in values if k not in ("day", "revenue")}
-    update["revenue"] = func.coalesce(insert.excluded.revenue, table.c.revenue)
+    update: dict[str, Any] = {k: insert.excluded[k] for k in values if k != "day"}
     conn.execute(insert.on_conflict_do_update(index_elements=[table.c.day], set_=update))
 
 
@@ -444,7 +519,6 @@ def take_snapshot(
 
 def _from_row(row: Row[Any]) -> Snapshot:
     data = jsontext.loads(row.data) or {}
-    revenue = jsontext.loads(row.revenue)
     return Snapshot(
         day=date.fromisoformat(row.day),
         taken_at=from_us(row.taken_at),
@@ -472,7 +546,7 @@ def _from_row(row: Row[Any]) -> Snapshot:
             for m in jsontext.loads(row.by_model) or []
         ),
         payouts={str(c): int(a) for c, a in (jsontext.loads(row.payouts) or {}).items()},
-        revenue=None if revenue is None else {str(k): float(v) for k, v in revenue.items()},
+        revenue=_revenue_of(jsontext.loads(row.revenue)),
         partial=bool(row.partial),
         source=SnapshotSource(data.get("source", SnapshotSource.NONE)),
     )
@@ -596,6 +670,26 @@ def _rolled_up_to(conn: Connection, end_us: int) -> bool:
     return behind is None
 
 
+def _wallets_synced_to(conn: Connection) -> int | None:
+    """The time every BTC wallet has synced to (the oldest last success), or None when
+    there is no BTC wallet or one never synced: a day ended by then has an actual
+    revenue (`store.profit`)."""
+    row = conn.execute(
+        select(
+            func.count(), func.min(wallets.c.last_success_at), func.count(wallets.c.last_success_at)
+        ).where(wallets.c.coin == REVENUE_COIN)
+    ).one()
+    count, oldest, synced = int(row[0]), row[1], int(row[2])
+    if not count or synced < count or oldest is None:
+        return None
+    return int(oldest)
+
+
+def _revenue_basis(text: str | None) -> Basis | None:
+    revenue = _revenue_of(jsontext.loads(text))
+    return None if revenue is None else revenue.basis
+
+
 def snapshot_job(
     conn: Connection, now: datetime, *, offline_after_s: float = DEFAULT_OFFLINE_AFTER_S
 ) -> list[date]:
@@ -603,25 +697,35 @@ def snapshot_job(
     complete snapshot (a snapshot taken while the day ran, or before the rollups
     reached it, is retaken), and fill days of the last week that never got one and
     have rollups; but wait while the rollup job has not yet reached the end of the
-    day. One read of at most a week of snapshot keys when nothing is missing.
-    Returns the days taken, oldest first."""
+    day. A day of the last week whose revenue is not actual is retaken once every BTC
+    wallet has synced past its end (the payouts are in: its revenue becomes actual).
+    One read of at most a week of snapshot keys (and, when a revenue there is not
+    actual, one of the wallets) when nothing is missing. Returns the days taken,
+    oldest first."""
     now = now.astimezone(UTC)
     if now.time() < TAKE_AFTER:
         return []
     week = list(_past_days(now, CATCH_UP_DAYS))
     yesterday = week[-1]
     table = snapshots
-    stored = {
-        date.fromisoformat(r.day): bool(r.partial)
-        for r in conn.execute(
-            select(table.c.day, table.c.partial).where(
+    rows = list(
+        conn.execute(
+            select(table.c.day, table.c.partial, table.c.revenue).where(
                 table.c.day >= week[0].isoformat(), table.c.day <= yesterday.isoformat()
             )
         )
-    }
+    )
+    stored = {date.fromisoformat(r.day): bool(r.partial) for r in rows}
     todo = {yesterday} if stored.get(yesterday, True) else set()
     never = [d for d in week[:-1] if d not in stored]
     todo |= _days_with_rollups(conn, never)
+    not_actual = [
+        date.fromisoformat(r.day) for r in rows if _revenue_basis(r.revenue) is not Basis.ACTUAL
+    ]
+    if not_actual:
+        synced_to = _wallets_synced_to(conn)
+        if synced_to is not None:
+            todo |= {d for d in not_actual if to_us(day_start(d)) + DAY_US <= synced_to}
     if todo and not _rolled_up_to(conn, to_us(day_start(yesterday)) + DAY_US):
         return []  # the rollup job is behind: a snapshot now would miss part of the day
     for day in sorted(todo):

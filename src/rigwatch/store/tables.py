@@ -446,7 +446,8 @@ rollup_pending = Table(
 
 # One row per UTC day: the farm's totals that day (store/snapshots.py builds it from the
 # rollups and events). Atomic payouts are JSON strings so sums stay exact past 2**63;
-# `revenue` is filled in once prices are known; `data` is the whole snapshot for the API.
+# `revenue` (JSON: sats with basis actual|expected|unknown, chain payouts per coin, USD) is
+# retaken until it is known; `data` is the whole snapshot for the API.
 snapshots = Table(
     "snapshots",
     metadata,

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from rigwatch.domain.history import Snapshot
+from rigwatch.domain.history import Snapshot, SnapshotRevenue
+from rigwatch.domain.profit import Basis
 from rigwatch.store import snapshots as store
 from rigwatch.store.tables import audit_log, fleet_rollup_1d
 from rigwatch.store.timestamps import to_us
@@ -56,6 +57,7 @@ def day_snapshot(day: date, **fields: Any) -> Snapshot:
         shares_found=3,
         blocks_found=0,
         payouts={"XMR": 1_500_000_000_000},
+        revenue=SnapshotRevenue.of(12_000, Basis.ACTUAL, price=100_000.0),
     )
     return replace(base, **fields)
 
@@ -112,7 +114,35 @@ def test_a_viewer_reads_the_newest_snapshots_newest_first(commander, viewer):
     assert first["payouts"] == {"XMR": 1_500_000_000_000}
     assert first["in_progress"] is False
     assert first["partial"] is False
-    assert first["revenue"] is None
+    assert first["revenue"]["sat"] == 12_000
+
+
+def test_a_snapshot_carries_its_revenue_exactly(commander, viewer):
+    # 15,456 sat received; x 100,000 USD / 1e8 = 15.456 USD; 2**62 + 1 atomic DOGE
+    revenue = SnapshotRevenue.of(
+        15_456,
+        Basis.ACTUAL,
+        chain_payouts={"BTC": 15_456, "DOGE": 2**62 + 1},
+        price=100_000.0,
+    )
+    store_days(commander.engine, day_snapshot(date(2025, 3, 1), revenue=revenue))
+    store_days(
+        commander.engine,
+        day_snapshot(date(2025, 3, 2), revenue=SnapshotRevenue(sat=None, basis=Basis.UNKNOWN)),
+    )
+
+    body = viewer.get("/api/v1/history/snapshot/2025-03-01").json()
+    assert body["revenue"] == {
+        "sat": 15_456,
+        "basis": "actual",
+        "chain_payouts": {"BTC": 15_456, "DOGE": 2**62 + 1},
+        "currency": "USD",
+        "price": 100_000.0,
+        "fiat": pytest.approx(15.456),
+    }
+    unknown = viewer.get("/api/v1/history/snapshot/2025-03-02").json()["revenue"]
+    # unknown: null, never 0
+    assert (unknown["sat"], unknown["basis"], unknown["fiat"]) == (None, "unknown", None)
 
 
 def test_a_bad_limit_is_refused(viewer):
@@ -204,6 +234,15 @@ def test_a_day_comparison_of_today_so_far_with_yesterday(commander, viewer):
     assert (shares["change"], shares["percent"], shares["trend"]) == (-3, -100.0, "down")
     xmr = metric(body, "payouts.XMR")
     assert (xmr["current"], xmr["past"]) == (0, 1_500_000_000_000)
+    revenue = metric(body, "revenue_sat")
+    # yesterday received 12,000 sat; today has no network readings: unknown, not 0
+    assert (revenue["current"], revenue["past"]) == (None, 12_000)
+    assert revenue["trend"] == "unavailable"
+    assert (revenue["kind"], revenue["unit"]) == ("sum", "sat")
+    assert (revenue["current_basis"], revenue["past_basis"]) == ("unknown", "actual")
+    assert revenue["basis"] == "actual"
+    assert "revenue_sat" in body["unavailable"]
+    assert hashrate["basis"] is None
 
 
 def test_a_missing_past_snapshot_gives_partial_data_and_unavailable_metrics(commander, viewer):
@@ -325,3 +364,6 @@ def test_the_openapi_document_describes_the_history_models(anonymous):
         schemas
     )
     assert "partial_data" in schemas["ComparisonOut"]["properties"]
+    assert {"sat", "basis", "chain_payouts", "fiat"} <= set(schemas["RevenueOut"]["properties"])
+    metric_fields = set(schemas["MetricComparison"]["properties"])
+    assert {"basis", "current_basis", "past_basis"} <= metric_fields

@@ -1,5 +1,15 @@
 """Daily snapshots on both databases, built from rollup rows written here by hand (every
-figure below is recomputed in a comment) and events stored through the write path."""
+figure below is recomputed in a comment) and events stored through the write path.
+
+Revenue of DAY (2025-01-01), with the `money` fixture's network, block, price and site
+power rows and `day_rollups`' per-miner rows (m1 110 TH/s all day, m2 80 TH/s for 12 h):
+hashes 110e12 x 86,400 + 80e12 x 43,200 = 1.296e19; at difficulty 1e14 that is
+1.296e19 / (1e14 x 2^32) = 3.0174851e-5 blocks x 325,000,000 sat (3.125 BTC subsidy +
+0.125 BTC fees) = 9,806.827 sat gross, less the 2 % pool fee = 9,610.690 sat expected,
+kept as 9,611 sat; at the day's mean price (99,000 + 101,000) / 2 = 100,000 USD that is
+9,611 x 100,000 / 1e8 = 9.611 USD. Actual, once the BTC wallets synced past the day:
+12,000 + 3,456 = 15,456 sat received = 15.456 USD.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +23,25 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.event import listen, remove
 
-from rigwatch.domain.history import ModelCount, SnapshotSource
+from rigwatch.domain.history import ModelCount, SnapshotRevenue, SnapshotSource
 from rigwatch.domain.models import Event, EventKind
+from rigwatch.domain.profit import Basis, SitePower
+from rigwatch.store import profit as store_profit
 from rigwatch.store import snapshots as snaps
 from rigwatch.store.ingest import write_batches
 from rigwatch.store.rollups import run_rollups
-from rigwatch.store.tables import fleet_rollup_1d, metadata, miners, snapshots
+from rigwatch.store.tables import (
+    fleet_rollup_1d,
+    metadata,
+    miners,
+    network_blocks,
+    network_stats,
+    prices,
+    revenue_daily,
+    sites,
+    snapshots,
+    wallets,
+)
 from rigwatch.store.timestamps import to_us
 from tests.integration.store.conftest import BatchFactory
 from tests.integration.store.store_helpers import T0, reading
@@ -202,7 +225,8 @@ def test_a_past_days_snapshot_comes_from_the_day_rollup_and_the_events(engine, f
         ModelCount(model="S19 Pro", miners=2, reporting=2, hashrate_mean_hs=190 * TH),
         ModelCount(model="S21", miners=1, reporting=0, hashrate_mean_hs=None),
     )
-    assert snap.revenue is None
+    # no network reading, price, pool fee or wallet: revenue unknown, not 0
+    assert snap.revenue == SnapshotRevenue(sat=None, basis=Basis.UNKNOWN)
 
 
 def test_without_a_day_row_the_snapshot_sums_hourly_then_5_minute_rows(engine, farm):
@@ -305,14 +329,10 @@ def test_a_day_not_yet_begun_is_refused(engine):
 # --- storing --------------------------------------------------------------------------
 
 
-def test_taking_a_snapshot_again_replaces_it_and_keeps_a_known_revenue(engine, farm):
+def test_taking_a_snapshot_again_replaces_it(engine, farm):
     with engine.begin() as conn:
         day_rollups(conn, farm)
         first = snaps.take_snapshot(conn, DAY, AFTER)
-        table = snapshots
-        conn.execute(
-            update(table).where(table.c.day == DAY.isoformat()).values(revenue='{"USD": 123.45}')
-        )
         # a late replay raised the day's mean: the retake picks it up
         conn.execute(update(fleet_rollup_1d).values(hashrate_mean=330 * TH))
         again = snaps.take_snapshot(conn, DAY, AFTER + timedelta(hours=1))
@@ -321,7 +341,6 @@ def test_taking_a_snapshot_again_replaces_it_and_keeps_a_known_revenue(engine, f
     assert first.hashrate_mean_hs == pytest.approx(300 * TH)
     assert again.hashrate_mean_hs == pytest.approx(330 * TH)
     assert again.taken_at == AFTER + timedelta(hours=1)
-    assert again.revenue == {"USD": 123.45}
     with engine.connect() as conn:
         assert snaps.get_snapshot(conn, DAY) == again
 
@@ -351,6 +370,195 @@ def test_payouts_beyond_64_bits_stay_exact(engine, farm):
 
 def _fields(snap: Any) -> dict[str, Any]:
     return {name: getattr(snap, name) for name in snap.__slots__}
+
+
+# --- revenue --------------------------------------------------------------------------
+
+
+def at_day(hour: int, minute: int = 0, days: int = 0) -> int:
+    return us(D0 + timedelta(days=days, hours=hour, minutes=minute))
+
+
+def add_money(conn: Connection) -> None:
+    """DAY's network (difficulty 1e14 at 06:00), one block (height 840,000: 3.125 BTC +
+    0.125 BTC fees), BTC quotes of 99,000 and 101,000 USD, and a 2 % pool fee."""
+    conn.execute(
+        network_stats.insert().values(
+            chain="BTC", ts=at_day(6), height=840_000, difficulty=1e14, network_hashrate_hs=7e20
+        )
+    )
+    conn.execute(
+        network_blocks.insert().values(
+            chain="BTC",
+            height=840_000,
+            hash=f"{840_000:064x}",
+            ts=at_day(1),
+            pool=None,
+            fees_sat=12_500_000,
+            reward_sat=None,
+            tx_count=1,
+            seen_at=at_day(1),
+        )
+    )
+    conn.execute(
+        prices.insert(),
+        [
+            {"coin": "BTC", "currency": "USD", "ts": at_day(1), "price": 99_000.0},
+            {"coin": "BTC", "currency": "USD", "ts": at_day(13), "price": 101_000.0},
+            # the next day's quote is not DAY's
+            {"coin": "BTC", "currency": "USD", "ts": at_day(1, days=1), "price": 500_000.0},
+        ],
+    )
+    site = int(conn.execute(select(sites.c.id).where(sites.c.name == "default")).scalar_one())
+    store_profit.put_site_power(conn, site, SitePower("USD", 0.05, pool_fee_pct=2.0), AFTER)
+
+
+def add_wallet(
+    conn: Connection, coin: str, synced_at: int | None, *paid: int, address: str = "a"
+) -> int:
+    """A wallet last synced at `synced_at`, with DAY's payouts received."""
+    wallet = int(
+        conn.execute(
+            wallets.insert()
+            .values(
+                coin=coin,
+                address=f"{coin.lower()}-{address}",
+                backend="esplora" if coin == "BTC" else "blockbook",
+                base_url="http://127.0.0.1:1",
+                created_at=us(D0),
+                last_success_at=synced_at,
+            )
+            .returning(wallets.c.id)
+        ).scalar_one()
+    )
+    if paid:
+        conn.execute(
+            revenue_daily.insert().values(
+                wallet_id=wallet,
+                day=DAY.isoformat(),
+                coin=coin,
+                amount_atomic=sum(paid),
+                payments=len(paid),
+            )
+        )
+    return wallet
+
+
+def add_payouts(conn: Connection) -> None:
+    """A BTC wallet synced at 00:07 the next day that received 12,000 + 3,456 sat on DAY,
+    and a DOGE wallet that received 1,500 DOGE (150,000,000,000 atomic)."""
+    add_wallet(conn, "BTC", at_day(0, 7, days=1), 12_000, 3_456)
+    add_wallet(conn, "DOGE", None, 150_000_000_000)
+
+
+def test_a_snapshot_carries_the_days_expected_revenue_in_sats_and_usd(engine, farm):
+    with engine.begin() as conn:
+        day_rollups(conn, farm)
+        add_money(conn)
+        snap = snaps.take_snapshot(conn, DAY, AFTER)
+    revenue = snap.revenue
+    assert revenue is not None
+    # worked in the module docstring: 9,610.690 sat expected, kept as 9,611
+    assert (revenue.sat, revenue.basis) == (9_611, Basis.EXPECTED)
+    assert revenue.currency == "USD"
+    assert revenue.price == pytest.approx(100_000.0)
+    assert revenue.fiat == pytest.approx(9.611)
+    assert dict(revenue.chain_payouts) == {}
+
+
+def test_payouts_received_on_the_chain_make_the_revenue_actual_and_exact(engine, farm):
+    with engine.begin() as conn:
+        day_rollups(conn, farm)
+        add_money(conn)
+        add_payouts(conn)
+        snap = snaps.take_snapshot(conn, DAY, AFTER)
+        text = conn.execute(select(snapshots.c.revenue)).scalar_one()
+    revenue = snap.revenue
+    assert revenue is not None
+    # 12,000 + 3,456 = 15,456 sat received; x 100,000 USD / 1e8 = 15.456 USD
+    assert (revenue.sat, revenue.basis) == (15_456, Basis.ACTUAL)
+    assert revenue.fiat == pytest.approx(15.456)
+    assert dict(revenue.chain_payouts) == {"BTC": 15_456, "DOGE": 150_000_000_000}
+    # stored exactly: atomic amounts as strings
+    assert '"sat":"15456"' in text
+    assert '"DOGE":"150000000000"' in text
+
+
+def test_without_a_quote_of_the_day_the_revenue_has_no_usd_value(engine, farm):
+    with engine.begin() as conn:
+        day_rollups(conn, farm)
+        add_money(conn)
+        conn.execute(prices.delete().where(prices.c.ts < at_day(0, days=1)))
+        snap = snaps.take_snapshot(conn, DAY, AFTER)
+    assert snap.revenue is not None
+    assert (snap.revenue.sat, snap.revenue.basis) == (9_611, Basis.EXPECTED)
+    # the next day's 500,000 is not the day's price
+    assert (snap.revenue.price, snap.revenue.fiat) == (None, None)
+
+
+def test_a_retake_fills_a_revenue_that_was_unknown(engine, farm):
+    with engine.begin() as conn:
+        day_rollups(conn, farm)
+        early = snaps.take_snapshot(conn, DAY, AFTER)
+        # the network, price and pool fee come in after the first snapshot
+        add_money(conn)
+        later = snaps.take_snapshot(conn, DAY, AFTER + timedelta(hours=1))
+    assert early.revenue == SnapshotRevenue(sat=None, basis=Basis.UNKNOWN)
+    assert later.revenue is not None
+    assert (later.revenue.sat, later.revenue.basis) == (9_611, Basis.EXPECTED)
+    with engine.connect() as conn:
+        assert snaps.get_snapshot(conn, DAY) == later
+
+
+def test_a_known_actual_revenue_is_never_replaced_by_a_less_known_one(engine, farm):
+    with engine.begin() as conn:
+        day_rollups(conn, farm)
+        add_money(conn)
+        add_payouts(conn)
+        first = snaps.take_snapshot(conn, DAY, AFTER)
+        # a new BTC wallet that never synced: the day's payouts are no longer all known,
+        # so a retake finds only the expected 9,611 sat
+        add_wallet(conn, "BTC", None, address="new")
+        expected = snaps.take_snapshot(conn, DAY, AFTER + timedelta(hours=1))
+        # and with the network readings gone too, nothing at all
+        conn.execute(network_stats.delete())
+        conn.execute(update(fleet_rollup_1d).values(hashrate_mean=330 * TH))
+        unknown = snaps.take_snapshot(conn, DAY, AFTER + timedelta(hours=2))
+    assert first.revenue is not None
+    assert (first.revenue.sat, first.revenue.basis) == (15_456, Basis.ACTUAL)
+    assert expected.revenue == first.revenue
+    assert unknown.revenue == first.revenue
+    # the rest of the snapshot was retaken
+    assert unknown.hashrate_mean_hs == pytest.approx(330 * TH)
+    assert unknown.taken_at == AFTER + timedelta(hours=2)
+    with engine.connect() as conn:
+        stored = snaps.get_snapshot(conn, DAY)
+        data = conn.execute(select(snapshots.c.data)).scalar_one()
+    assert stored == unknown
+    assert '"basis":"actual"' in data  # the whole-snapshot JSON agrees
+
+
+def test_the_job_retakes_a_day_once_every_btc_wallet_has_synced_past_it(engine, farm):
+    with engine.begin() as conn:
+        day_rollups(conn, farm)
+        add_money(conn)
+        # the wallet last synced at 23:58 on DAY: its payouts of the day are not all in
+        wallet = add_wallet(conn, "BTC", at_day(23, 58), 12_000, 3_456)
+        assert snaps.snapshot_job(conn, AFTER) == [DAY]
+        taken = snaps.get_snapshot(conn, DAY)
+        assert taken is not None and taken.revenue is not None
+        assert (taken.revenue.sat, taken.revenue.basis) == (9_611, Basis.EXPECTED)
+        # complete, and the wallet still behind: nothing to retake
+        assert snaps.snapshot_job(conn, AFTER + timedelta(minutes=30)) == []
+        conn.execute(
+            update(wallets).where(wallets.c.id == wallet).values(last_success_at=at_day(0, 50, 1))
+        )
+        assert snaps.snapshot_job(conn, AFTER + timedelta(hours=1)) == [DAY]
+        retaken = snaps.get_snapshot(conn, DAY)
+        # actual now: it is not retaken again
+        assert snaps.snapshot_job(conn, AFTER + timedelta(hours=2)) == []
+    assert retaken is not None and retaken.revenue is not None
+    assert (retaken.revenue.sat, retaken.revenue.basis) == (15_456, Basis.ACTUAL)
 
 
 # --- missing days, backfill, the job --------------------------------------------------

@@ -15,19 +15,33 @@ from rigwatch.domain.comparisons import (
     MetricComparison,
     MetricKind,
     Period,
+    SumBasis,
     Trend,
     change_of,
     compare,
     history_span,
     sum_windows,
 )
-from rigwatch.domain.history import Snapshot
+from rigwatch.domain.history import Snapshot, SnapshotRevenue
+from rigwatch.domain.profit import Basis
 
 XMR = 10**12  # atomic units per XMR
 
 
+def actual(sat: int) -> SnapshotRevenue:
+    return SnapshotRevenue(sat=sat, basis=Basis.ACTUAL)
+
+
+def expected(sat: int) -> SnapshotRevenue:
+    return SnapshotRevenue(sat=sat, basis=Basis.EXPECTED)
+
+
+UNKNOWN_REVENUE = SnapshotRevenue(sat=None, basis=Basis.UNKNOWN)
+
+
 def snap(day: date, **fields: Any) -> Snapshot:
-    """A complete day: 100 TH/s of 110 expected, 3 kW, 30 J/TH, 9 of 10 miners online."""
+    """A complete day: 100 TH/s of 110 expected, 3 kW, 30 J/TH, 9 of 10 miners online,
+    10,000 sat of revenue received."""
     base = Snapshot(
         day=day,
         taken_at=datetime.combine(day + timedelta(days=1), time(0, 5), tzinfo=UTC),
@@ -46,6 +60,7 @@ def snap(day: date, **fields: Any) -> Snapshot:
         shares_found=2,
         blocks_found=0,
         payouts={},
+        revenue=actual(10_000),
     )
     return replace(base, **fields)
 
@@ -418,3 +433,96 @@ def test_an_unknown_energy_on_one_day_makes_that_windows_energy_unavailable() ->
     result = compare(Period.D, snap(today), {yesterday: snap(yesterday, energy_kwh=None)})
     energy = metric(result, "energy_kwh")
     assert (energy.current, energy.past, energy.trend) == (72.0, None, Trend.UNAVAILABLE)
+
+
+# --- revenue --------------------------------------------------------------------------
+
+
+def test_revenue_received_compares_today_with_yesterday_as_actual() -> None:
+    today = date(2025, 6, 30)
+    yesterday = date(2025, 6, 29)
+    result = compare(
+        Period.D,
+        snap(today, revenue=actual(15_000)),
+        {yesterday: snap(yesterday, revenue=actual(12_000))},
+    )
+    revenue = metric(result, "revenue_sat")
+    # 15,000 - 12,000 = +3,000 sat; 3,000 / 12,000 = +25 %
+    assert (revenue.current, revenue.past, revenue.change) == (15_000, 12_000, 3_000)
+    assert revenue.percent == 25.0
+    assert revenue.trend is Trend.UP
+    assert (revenue.kind, revenue.unit) == (MetricKind.SUM, "sat")
+    assert revenue.basis is SumBasis.ACTUAL
+    assert (revenue.current_basis, revenue.past_basis) == (SumBasis.ACTUAL, SumBasis.ACTUAL)
+    assert result.unavailable == ()
+    # the other metrics have no basis
+    assert metric(result, "shares_found").basis is None
+
+
+def test_week_revenue_sums_each_window_and_says_expected_or_mixed() -> None:
+    today = date(2025, 6, 30)
+
+    def build(day: date) -> Snapshot:
+        # the previous week (Jun 17-23): 9,000 sat a day, expected (no wallet synced);
+        # this week (Jun 24-30): 10,000 sat received a day, today 4,000 expected so far
+        if day == today:
+            return snap(day, revenue=expected(4_000))
+        return snap(day, revenue=actual(10_000) if day >= date(2025, 6, 24) else expected(9_000))
+
+    past = history(*history_span(Period.W, today), build=build)
+    result = compare(Period.W, build(today), past)
+    revenue = metric(result, "revenue_sat")
+    # this week: 6 x 10,000 + 4,000 = 64,000; the week before: 7 x 9,000 = 63,000
+    # +1,000 sat; 1,000 / 63,000 = +1.587302 %
+    assert (revenue.current, revenue.past, revenue.change) == (64_000, 63_000, 1_000)
+    assert revenue.percent == pytest.approx(1.587302, rel=1e-6)
+    assert revenue.trend is Trend.UP
+    assert revenue.current_basis is SumBasis.MIXED  # 6 days actual, today expected
+    assert revenue.past_basis is SumBasis.EXPECTED
+    assert revenue.basis is SumBasis.MIXED
+    assert result.partial_data is False
+
+
+def test_all_expected_revenue_is_expected() -> None:
+    today = date(2025, 6, 30)
+    yesterday = date(2025, 6, 29)
+    result = compare(
+        Period.D,
+        snap(today, revenue=expected(2_500)),
+        {yesterday: snap(yesterday, revenue=expected(10_000))},
+    )
+    revenue = metric(result, "revenue_sat")
+    # 2,500 - 10,000 = -7,500 sat; -7,500 / 10,000 = -75 %
+    assert (revenue.change, revenue.percent, revenue.trend) == (-7_500, -75.0, Trend.DOWN)
+    assert revenue.basis is SumBasis.EXPECTED
+
+
+def test_one_day_of_unknown_revenue_makes_its_windows_revenue_unavailable() -> None:
+    today = date(2025, 6, 30)
+    past = history(*history_span(Period.W, today))  # 10,000 sat received every day
+    past[date(2025, 6, 20)] = snap(date(2025, 6, 20), revenue=UNKNOWN_REVENUE)
+    result = compare(Period.W, snap(today), past)
+    revenue = metric(result, "revenue_sat")
+    # this week: 7 x 10,000 = 70,000 sat; the week before (Jun 17-23) has Jun 20
+    # unknown: no sum, not 6 x 10,000 = 60,000
+    assert revenue.current == 70_000
+    assert revenue.past is None
+    assert (revenue.change, revenue.percent, revenue.trend) == (None, None, Trend.UNAVAILABLE)
+    assert revenue.past_basis is SumBasis.UNKNOWN
+    assert revenue.current_basis is SumBasis.ACTUAL
+    assert revenue.basis is SumBasis.ACTUAL  # the figure shown is actual
+    assert result.unavailable == ("revenue_sat",)
+    # every snapshot is there: an unknown figure is not partial data
+    assert result.partial_data is False
+
+
+def test_a_snapshot_without_revenue_counts_as_unknown_never_zero() -> None:
+    today = date(2025, 6, 30)
+    yesterday = date(2025, 6, 29)
+    result = compare(Period.D, snap(today, revenue=None), {yesterday: snap(yesterday)})
+    revenue = metric(result, "revenue_sat")
+    assert (revenue.current, revenue.past, revenue.trend) == (None, 10_000, Trend.UNAVAILABLE)
+    assert revenue.current_basis is SumBasis.UNKNOWN
+    assert revenue.basis is SumBasis.ACTUAL
+    no_history = metric(compare(Period.D, snap(today, revenue=None), {}), "revenue_sat")
+    assert no_history.basis is SumBasis.UNKNOWN

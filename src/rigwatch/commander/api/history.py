@@ -23,13 +23,41 @@ from rigwatch.domain.comparisons import (
     compare,
     history_span,
 )
-from rigwatch.domain.history import ModelCount, Snapshot, SnapshotSource
+from rigwatch.domain.history import ModelCount, Snapshot, SnapshotRevenue, SnapshotSource
+from rigwatch.domain.profit import Basis
 from rigwatch.store import auth as store_auth
 from rigwatch.store import snapshots as store
 
 router = APIRouter(tags=["history"])
 
 MAX_RANGE_DAYS = store.MAX_BACKFILL_DAYS
+
+
+class RevenueOut(BaseModel):
+    """The farm's revenue on the day, after the pool's fee. Unknown is null, never 0."""
+
+    sat: int | None = Field(
+        description="Satoshis: actual = received by the farm's BTC wallets (exact); "
+        "expected = from the hashes done and the odds, rounded to a satoshi; null when unknown"
+    )
+    basis: Basis = Field(description="actual, expected or unknown")
+    chain_payouts: dict[str, int] = Field(
+        description="Received on the chain that day per coin (all wallets), atomic units (exact)"
+    )
+    currency: str = Field(description="Currency of `price` and `fiat`")
+    price: float | None = Field(description="The day's mean Bitcoin price; null when unknown")
+    fiat: float | None = Field(description="`sat` at `price`; null when either is unknown")
+
+    @classmethod
+    def of(cls, revenue: SnapshotRevenue) -> RevenueOut:
+        return cls(
+            sat=revenue.sat,
+            basis=revenue.basis,
+            chain_payouts=dict(revenue.chain_payouts),
+            currency=revenue.currency,
+            price=revenue.price,
+            fiat=revenue.fiat,
+        )
 
 
 class SnapshotOut(BaseModel):
@@ -56,7 +84,9 @@ class SnapshotOut(BaseModel):
     blocks_found: int
     by_model: list[ModelCount]
     payouts: dict[str, int] = Field(description="Per coin, in atomic units (exact)")
-    revenue: dict[str, float] | None = Field(description="Per currency, once prices are known")
+    revenue: RevenueOut | None = Field(
+        description="The day's farm revenue; null for a snapshot taken before revenue was kept"
+    )
 
     @classmethod
     def of(cls, snap: Snapshot) -> SnapshotOut:
@@ -83,15 +113,18 @@ class SnapshotOut(BaseModel):
             blocks_found=snap.blocks_found,
             by_model=list(snap.by_model),
             payouts=dict(snap.payouts),
-            revenue=None if snap.revenue is None else dict(snap.revenue),
+            revenue=None if snap.revenue is None else RevenueOut.of(snap.revenue),
         )
 
 
 class ComparisonOut(BaseModel):
     """Each metric now and then: level metrics against the snapshot `days_back` days
-    ago, sum metrics (shares, blocks, energy, payouts) over `current_window` against
-    `previous_window`. `partial_data` when a snapshot they need is missing or
-    incomplete; `unavailable` names the metrics with a side unknown (null, not zero)."""
+    ago, sum metrics (shares, blocks, energy, payouts, revenue) over `current_window`
+    against `previous_window`. `partial_data` when a snapshot they need is missing or
+    incomplete; `unavailable` names the metrics with a side unknown (null, not zero).
+    Revenue (`revenue_sat`, satoshis) is unavailable for a window with a day of unknown
+    revenue, and says whether its figures are actual, expected or mixed (`basis`,
+    `current_basis`, `past_basis`)."""
 
     period: Period
     days_back: int

@@ -21,7 +21,11 @@ const METRICS = {
   blocks_found: { label: "Blocks found", fmt: count, better: 1 },
   accepted: { label: "Accepted shares", fmt: count, better: 1 },
   energy_kwh: { label: "Energy", fmt: kwh, better: -1 },
+  revenue_sat: { label: "Revenue", fmt: (v) => coinText(v, "BTC"), better: 1 },
 };
+// A revenue figure's basis: "≈" before an expected (or partly expected) amount.
+const BASIS = { actual: "received on the chain", expected: "expected from the hashes done", mixed: "some days received, some expected" };
+const approx = (basis) => (basis === "expected" || basis === "mixed" ? "≈ " : "");
 const PAYOUTS = "payouts.";
 
 const rowsEl = document.getElementById("comparison-rows");
@@ -55,8 +59,8 @@ function percentText(m) {
 
 function row(m) {
   const d = describe(m.metric);
-  const value = (v) => (v === null || v === undefined ? NA : d.fmt(v));
-  const change = m.change === null || m.change === undefined ? NA : signed(m.change, d.change ?? d.fmt);
+  const value = (v, basis) => (v === null || v === undefined ? NA : approx(basis) + d.fmt(v));
+  const change = m.change === null || m.change === undefined ? NA : approx(m.basis) + signed(m.change, d.change ?? d.fmt);
   const tr = document.createElement("tr");
   tr.dataset.metric = m.metric;
   tr.dataset.trend = m.trend;
@@ -66,14 +70,13 @@ function row(m) {
   if (m.trend !== "unavailable" && (m.percent === null || m.percent === undefined)) pctCell.title = "no percentage against a zero baseline";
   const trend = cell(TREND[m.trend] ?? m.trend, `trend ${mood}`.trim());
   trend.title = m.trend;
-  tr.append(
-    cell(d.label, "metric"),
-    cell(value(m.current), "num"),
-    cell(value(m.past), "num"),
-    cell(change, "num"),
-    pctCell,
-    trend,
-  );
+  const now = cell(value(m.current, m.current_basis), "num");
+  const then = cell(value(m.past, m.past_basis), "num");
+  for (const [td, basis] of [[now, m.current_basis], [then, m.past_basis]]) {
+    if (BASIS[basis] && td.textContent !== NA) td.title = `${td.textContent}: ${BASIS[basis]}`;
+  }
+  if (m.basis) tr.dataset.basis = m.basis;
+  tr.append(cell(d.label, "metric"), now, then, cell(change, "num"), pctCell, trend);
   if (m.trend === "unavailable") tr.classList.add("unavailable");
   return tr;
 }
@@ -106,7 +109,7 @@ function render(c) {
   const live = c.current_source === "live" ? " Today's levels come from the miners' live state (no rollup yet today)." : "";
   windowsEl.textContent =
     `Levels: today (${c.today}) so far against the snapshot of ${c.past_day}. ` +
-    `Sums (shares, blocks, energy, payouts): ${range(c.current_window)} against ${range(c.previous_window)}.${live}`;
+    `Sums (shares, blocks, energy, payouts, revenue): ${range(c.current_window)} against ${range(c.previous_window)}.${live}`;
 }
 
 async function load(period) {
