@@ -53,6 +53,8 @@ bench: setup
 	$(BIN)/python -m bench.poll
 	$(BIN)/python -m bench.logtail
 	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.ui
+	$(BIN)/python -m bench.alerts
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

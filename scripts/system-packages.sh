@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages rigwatch needs: Chromium for the browser tests, PostgreSQL for the
-# store tests. Installed only when missing, so a second run costs nothing.
+# store tests, the Prometheus server for the /metrics scrape test. Installed only when
+# missing, so a second run costs nothing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""

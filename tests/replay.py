@@ -26,6 +26,7 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MAX_RECORDED_BODY = 1 << 20
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Hit:
     path: str
     query: str
     headers: dict[str, str]
+    body: bytes = b""  # the request body as received (receivers of webhooks check it)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -61,9 +63,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str) -> None:
         parts = urlsplit(self.path)
-        self.server.owner.record(
-            Hit(method, parts.path, parts.query, {k.lower(): v for k, v in self.headers.items()})
-        )
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, MAX_RECORDED_BODY)) if length > 0 else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.owner.record(Hit(method, parts.path, parts.query, headers, body))
         reply = self.server.owner.reply_for(parts.path, parts.query)
         if reply.delay_s:
             time.sleep(reply.delay_s)

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
         default=0.25, gt=0, description="The ingest writer commits at least this often when busy."
     )
     session_hours: float = Field(default=24.0 * 7, gt=0, description="Lifetime of a login session.")
+    metrics_public: bool = Field(
+        default=False,
+        description=(
+            "Serve `GET /metrics` (Prometheus) without a credential. Off: it needs a viewer "
+            "(or higher) API key as `Authorization: Bearer KEY` (Prometheus' "
+            "`authorization.credentials_file`) or a session. Turn on only when the "
+            "commander's port is reachable from trusted networks alone: the metrics name "
+            "every miner, worker and site."
+        ),
+    )
     demo_autologin: bool = Field(
         default=False,
         description="Sign loopback browsers in as the demo viewer (set by `rigwatch demo` only).",
@@ -176,6 +186,54 @@ class Settings(BaseSettings):
         default=3600.0,
         ge=0,
         description="Seconds a gap must last before it raises one `pool_hashrate_gap` event.",
+    )
+
+    # --- notifications (notify job, channels) ---
+    public_url: str = Field(
+        default="",
+        max_length=500,
+        description=(
+            "The dashboard's address as people reach it (e.g. `https://rigs.example.com`), "
+            "for the links in notices; empty: `http://HOST:PORT` of the commander."
+        ),
+    )
+    telegram_url: str = Field(
+        default="https://api.telegram.org",
+        max_length=500,
+        description="Telegram Bot API base; new Telegram channels use it unless they name one.",
+    )
+    ntfy_url: str = Field(
+        default="https://ntfy.sh",
+        max_length=500,
+        description="ntfy server; new ntfy channels use it unless they name their own.",
+    )
+    notify_every_s: float = Field(
+        default=10.0,
+        ge=1,
+        le=3600,
+        description="Seconds between two runs of the notify job (route alert events, deliver).",
+    )
+    notify_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Timeout of each delivery (HTTP request or SMTP conversation) of a notice.",
+    )
+    notify_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Tries of one notice before it is given up as failed.",
+    )
+    notify_backoff_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wait before the first retry of a notice; doubled after each failure.",
+    )
+    notify_backoff_max_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest wait between two tries of a notice.",
     )
 
     @model_validator(mode="before")

@@ -9,8 +9,12 @@ from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI
 
+from rigwatch.commander.alert_eval import AlertTrigger, alert_job
 from rigwatch.commander.api import (
     admin,
+    alerts,
+    audit,
+    channels,
     farm,
     history,
     ingest,
@@ -23,16 +27,19 @@ from rigwatch.commander.api import (
     sentries,
     series,
     system,
+    users,
 )
 from rigwatch.commander.context import Commander
 from rigwatch.commander.jobs import JobSpec, Scheduler, run_scheduler
 from rigwatch.commander.live import LiveFeed
+from rigwatch.commander.metrics import mount_metrics
 from rigwatch.commander.schedule import default_jobs
 from rigwatch.commander.stream import StreamHub
 from rigwatch.commander.web import routes as web
 from rigwatch.commander.writer import IngestWriter
 from rigwatch.config import Settings
 from rigwatch.store.engine import make_engine, upgrade
+from rigwatch.store.ingest import BatchResult
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +61,28 @@ def create_app(settings: Settings | None = None, jobs: Sequence[JobSpec] | None 
         writer = IngestWriter(
             engine, max_rows=settings.writer_max_rows, max_delay_s=settings.writer_max_delay_s
         )
-        scheduler = Scheduler(engine, default_jobs(settings) if jobs is None else jobs)
+        trigger = AlertTrigger()
+
+        def failing_jobs() -> list[str]:
+            return scheduler.failing()
+
+        job_list = list(default_jobs(settings) if jobs is None else jobs)
+        if jobs is None:
+            job_list.append(
+                alert_job(failing_jobs, trigger, offline_after_s=settings.offline_after_s)
+            )
+        scheduler = Scheduler(engine, job_list)
         rw = Commander(
             settings=settings, engine=engine, writer=writer, hub=hub, scheduler=scheduler
         )
         feed = LiveFeed(rw, loop)
-        writer.on_stored = feed.on_stored
+
+        def on_stored(results: list[BatchResult]) -> None:
+            # Runs on the writer thread: both only hand the results on.
+            feed.on_stored(results)
+            trigger.poke(results)
+
+        writer.on_stored = on_stored
         app.state.rw = rw
         writer.start()
         summaries = asyncio.create_task(feed.summaries(), name="live-summaries")
@@ -99,7 +122,12 @@ def create_app(settings: Settings | None = None, jobs: Sequence[JobSpec] | None 
         profit.router,
         revenue.router,
         admin.router,
+        alerts.router,
+        channels.router,
+        users.router,
+        audit.router,
     ):
         app.include_router(router, prefix="/api/v1")
     web.mount(app, settings)
+    mount_metrics(app)
     return app

@@ -36,8 +36,43 @@ def session_principal(request: Request, rw: Commander) -> tuple[Principal, str] 
     return rw.read(lambda c: store_auth.get_session(c, secret, now))
 
 
-def resolve(request: Request, rw: Commander) -> Principal | None:
-    """The caller, or None. A bearer header, when present, is the only thing looked at."""
+def check_csrf(request: Request, expected: str, form_csrf: str | None = None) -> None:
+    """403 unless an unsafe call made with the session cookie carries the session's CSRF
+    token, in the `x-csrf-token` header or (an HTML form) a `csrf` field."""
+    if request.method not in UNSAFE:
+        return
+    sent = request.headers.get(CSRF_HEADER) or form_csrf or ""
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_csrf(request: Request) -> str | None:
+    """Dependency: the `csrf` field of a form body, read only for an unsafe call made
+    with a session cookie and without the CSRF header (an HTML form's post)."""
+    if (
+        request.method not in UNSAFE
+        or request.headers.get(CSRF_HEADER)
+        or _bearer(request) is not None
+        or SESSION_COOKIE not in request.cookies
+    ):
+        return None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in _FORM_TYPES:
+        return None
+    form = await request.form(max_files=0, max_fields=100)  # malformed: 400
+    value = form.get("csrf")
+    return value if isinstance(value, str) and len(value) <= 200 else None
+
+
+FormCsrf = Annotated[str | None, Depends(form_csrf)]
+
+
+def resolve(request: Request, rw: Commander, form_token: str | None = None) -> Principal | None:
+    """The caller, or None. A bearer header, when present, is the only thing looked at;
+    a session cookie must come with its CSRF token on an unsafe call (`check_csrf`)."""
     token = _bearer(request)
     if token is not None:
         if len(token) > 200:
@@ -47,18 +82,17 @@ def resolve(request: Request, rw: Commander) -> Principal | None:
     if found is None:
         return None
     principal, csrf = found
-    if request.method in UNSAFE:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not secrets.compare_digest(sent, csrf):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+    check_csrf(request, csrf, form_token)
     return principal
 
 
 def require_role(role: Role) -> Callable[..., Principal]:
     """Dependency: a person or script with at least `role`."""
 
-    def dependency(request: Request, rw: Annotated[Commander, Depends(commander)]) -> Principal:
-        principal = resolve(request, rw)
+    def dependency(
+        request: Request, rw: Annotated[Commander, Depends(commander)], csrf: FormCsrf
+    ) -> Principal:
+        principal = resolve(request, rw, csrf)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

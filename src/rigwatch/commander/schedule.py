@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from rigwatch.commander.jobs import JobOutcome, JobSpec
 from rigwatch.commander.network_sync import network_job
+from rigwatch.commander.notify.dispatch import notify_job
 from rigwatch.commander.payout_sync import payout_job
 from rigwatch.commander.pool_sync import pool_sync_job
 from rigwatch.config import Settings
@@ -47,6 +48,8 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         JobSpec("retention", RETENTION_EVERY_S, retention, first_after_s=60.0),
         JobSpec("snapshots", SNAPSHOTS_EVERY_S, snapshots, first_after_s=30.0),
     ]
+    # With no channel configured it sends nothing; channels are named by an admin.
+    jobs.append(notify_job(settings))
     if settings.external_sync:
         jobs.append(network_job(settings.mempool_url, settings.network_sync_s))
         jobs.append(pool_sync_job(settings))

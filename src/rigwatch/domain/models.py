@@ -34,6 +34,7 @@ class EventKind(enum.StrEnum):
     PLAYBOOK_APPLIED = "playbook_applied"
     ALERT_FIRED = "alert_fired"
     ALERT_RESOLVED = "alert_resolved"
+    ALERT_FLAPPING = "alert_flapping"
     POOL_HASHRATE_GAP = "pool_hashrate_gap"
 
 

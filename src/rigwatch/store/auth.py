@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -304,6 +306,121 @@ def audit(conn: Connection, actor: str, action: str, target: str, detail: str = 
     """Record who changed what; every change made through the API or CLI calls this."""
     conn.execute(
         insert(audit_log).values(
-            ts=now_us(), actor=actor, action=action, target=target, detail=detail
+            ts=now_us(), actor=actor[:200], action=action[:100], target=target[:500], detail=detail
         )
     )
+
+
+# -- people: listing and changing them (the admin's users page and API) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    username: str
+    role: Role
+    created_at: datetime
+    sessions: int
+
+
+def _user_rows(conn: Connection, where: Any = None) -> list[UserRow]:
+    now = now_us()
+    live = (
+        select(sessions.c.user_id, func.count().label("n"))
+        .where(sessions.c.expires_at > now)
+        .group_by(sessions.c.user_id)
+        .subquery()
+    )
+    query = (
+        select(users.c.id, users.c.username, users.c.role, users.c.created_at, live.c.n)
+        .outerjoin(live, live.c.user_id == users.c.id)
+        .order_by(users.c.username)
+    )
+    if where is not None:
+        query = query.where(where)
+    return [
+        UserRow(
+            id=int(r.id),
+            username=str(r.username),
+            role=Role(r.role),
+            created_at=from_us(r.created_at),
+            sessions=int(r.n or 0),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def list_users(conn: Connection) -> list[UserRow]:
+    """Every person, by user name, with how many live sessions each has."""
+    return _user_rows(conn)
+
+
+def get_user(conn: Connection, user_id: int) -> UserRow | None:
+    found = _user_rows(conn, users.c.id == user_id)
+    return found[0] if found else None
+
+
+def count_admins(conn: Connection) -> int:
+    query = select(func.count()).select_from(users).where(users.c.role == str(Role.ADMIN))
+    return int(conn.execute(query).scalar_one())
+
+
+def set_role(conn: Connection, user_id: int, role: Role) -> bool:
+    """Change a person's role; it applies to their live sessions at their next request
+    (a session reads the role from the user row). False when no such user."""
+    result = conn.execute(update(users).where(users.c.id == user_id).values(role=str(Role(role))))
+    return result.rowcount > 0
+
+
+def delete_user(conn: Connection, user_id: int) -> bool:
+    """Delete a person and end their sessions; False when no such user."""
+    conn.execute(sessions.delete().where(sessions.c.user_id == user_id))
+    return conn.execute(users.delete().where(users.c.id == user_id)).rowcount > 0
+
+
+# -- the audit log, read back --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    id: int
+    ts: datetime
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+def list_audit(
+    conn: Connection,
+    *,
+    limit: int = 100,
+    before_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+) -> list[AuditRow]:
+    """Newest first; page backwards with `before_id`. `action` ending in `.` or `*`
+    matches a family (`user.` → user.create, user.delete, ...)."""
+    query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(audit_log.c.id < before_id)
+    if actor:
+        query = query.where(audit_log.c.actor == actor)
+    if action:
+        prefix = action.rstrip("*")
+        if prefix != action or action.endswith("."):
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(audit_log.c.action.like(escaped + "%", escape="\\"))
+        else:
+            query = query.where(audit_log.c.action == action)
+    return [
+        AuditRow(
+            id=int(r.id),
+            ts=from_us(r.ts),
+            actor=str(r.actor),
+            action=str(r.action),
+            target=str(r.target),
+            detail=str(r.detail),
+        )
+        for r in conn.execute(query)
+    ]

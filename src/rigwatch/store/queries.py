@@ -56,6 +56,7 @@ class MinerQuery:
     model: str | None = None
     tag: str | None = None
     text: str | None = None
+    site: str | None = None
     sort: str = "name"
     limit: int = 100
     offset: int = 0
@@ -234,6 +235,9 @@ def _filters(q: MinerQuery, status: ColumnElement[str]) -> list[ColumnElement[bo
         where.append(func.lower(miners.c.model) == q.model.lower())
     if q.tag is not None:
         where.append(miners.c.tags.like(_like(jsontext.dumps(q.tag)), escape="\\"))
+    if q.site is not None:
+        at_site = select(sentries.c.id).join(sites, sites.c.id == sentries.c.site_id)
+        where.append(miners.c.sentry_id.in_(at_site.where(sites.c.name == q.site)))
     if q.text:
         pattern = _like(q.text.strip())
         columns = (

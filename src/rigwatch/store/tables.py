@@ -753,3 +753,143 @@ pool_miner_gaps = Table(
     PrimaryKeyConstraint("account_id", "miner_id"),
     Index(None, "miner_id"),
 )
+
+
+# --- Notifications (migration 0010) -------------------------------------------------
+#
+# `channels`: where notices go (webhook, e-mail, Telegram, Discord, ntfy). `config` is
+# JSON text with the channel's address and its secrets (SMTP password, bot token, webhook
+# secret; the API masks them); `filters` JSON {min_severity, sites, tags}; `quiet_hours`
+# JSON {start, end} as local "HH:MM" in `timezone` (NULL: none); `digest_minutes` 0 = off;
+# `daily_summary_at` local "HH:MM" (NULL: no summary). The delivery state of the channel
+# (`last_success_at`, `last_error`, `consecutive_failures`) is what the API shows.
+# `notifications`: the outbox (store/notify.py). `event_id` is the alert event notified;
+# for a daily summary the local day it was sent for as yyyymmdd; NULL for digests and
+# tests. Unique (channel_id, event_id, kind): an event is notified once per channel.
+# `notify_state`: the dispatcher's watermark over `events.id`.
+CHANNEL_KINDS = ("webhook", "email", "telegram", "discord", "ntfy")
+NOTIFICATION_KINDS = ("firing", "resolved", "flapping", "digest", "summary", "test")
+NOTIFICATION_STATES = ("pending", "held", "sent", "failed", "folded")
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("config", Text, nullable=False),
+    Column("filters", Text, nullable=False),
+    Column("quiet_hours", Text),
+    Column("digest_minutes", Integer, nullable=False, server_default="0"),
+    Column("daily_summary_at", String(5)),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_success_at", BigInteger),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    CheckConstraint("kind IN ('webhook', 'email', 'telegram', 'discord', 'ntfy')", name="kind"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("event_id", BigInteger),
+    Column("payload", Text, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_try_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger),
+    Column("last_error", Text),
+    UniqueConstraint("channel_id", "event_id", "kind"),
+    CheckConstraint(
+        "kind IN ('firing', 'resolved', 'flapping', 'digest', 'summary', 'test')", name="kind"
+    ),
+    CheckConstraint("state IN ('pending', 'held', 'sent', 'failed', 'folded')", name="state"),
+    Index(None, "state", "next_try_at"),
+)
+
+notify_state = Table(
+    "notify_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+
+# --- Alerts (migration 0009) ----------------------------------------------------------
+#
+# `alert_rules`: what is checked (domain/alerts.py: kinds, params per kind, scopes and
+# which rule wins for a subject). `params` is JSON text as given (defaults are filled in
+# when read). `alerts`: one row per episode of a (rule, subject); `open_key`
+# ("<rule_id>|<subject>") is set while the alert is open (pending / firing / flapping)
+# and NULL once resolved, and unique, so at most one alert per (rule, subject) is open.
+# `kind` is kept on the alert so its history reads after the rule is deleted (rule_id
+# then NULL). `ok_since`: while open, when the condition last became clear (NULL: it
+# holds); `flips`: JSON list of the recent flip times (µs) for flap detection;
+# `silenced_notice`: the last notice was written while silenced (said again when the
+# silence ends). `silences`: per rule and/or subject, until a time, with a reason.
+ALERT_STATES = ("pending", "firing", "flapping", "resolved")
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("scope", String(120), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("hold_s", Integer, nullable=False),
+    Column("recover_s", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint("severity IN ('info', 'warning', 'critical')", name="severity"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id", ondelete="SET NULL")),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("fired_at", BigInteger),
+    Column("resolved_at", BigInteger),
+    Column("last_change_at", BigInteger, nullable=False),
+    Column("ok_since", BigInteger),
+    Column("changes", Integer, nullable=False),
+    Column("flips", Text, nullable=False),
+    Column("value", Float),
+    Column("message", Text, nullable=False),
+    Column("acked_by", String(200)),
+    Column("acked_at", BigInteger),
+    Column("silenced_until", BigInteger),
+    Column("silenced_notice", Boolean, nullable=False),
+    Column("open_key", String(150), unique=True),
+    CheckConstraint("state IN ('pending', 'firing', 'flapping', 'resolved')", name="state"),
+    Index(None, "state", "id"),
+    Index(None, "subject", "id"),
+    Index(None, "rule_id"),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id", ondelete="CASCADE")),
+    Column("subject", String(100)),
+    Column("until", BigInteger, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint("rule_id IS NOT NULL OR subject IS NOT NULL", name="target"),
+    Index(None, "until"),
+)

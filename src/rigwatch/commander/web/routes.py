@@ -4,7 +4,8 @@ earnings (with its payments CSV) and blocks."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,13 +17,24 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Connection
 
-from rigwatch.commander.auth import RW, SESSION_COOKIE, is_loopback, session_principal
+from rigwatch.commander.auth import (
+    RW,
+    SESSION_COOKIE,
+    FormCsrf,
+    check_csrf,
+    is_loopback,
+    session_principal,
+)
 from rigwatch.commander.context import Commander
+from rigwatch.commander.ratelimit import LoginLimiter
 from rigwatch.config import Settings
+from rigwatch.domain.alerts import RuleKind
+from rigwatch.domain.alerts import Severity as AlertSeverity
 from rigwatch.domain.models import Role
 from rigwatch.domain.p2pool import ATOMIC_PER_XMR
 from rigwatch.domain.views import Principal
 from rigwatch.store import auth as store_auth
+from rigwatch.store import fleet as store_fleet
 from rigwatch.store import payouts as store_payouts
 from rigwatch.store import pools as store_pools
 from rigwatch.store import queries, rig_queries
@@ -123,6 +135,24 @@ def _page_user(request: Request, rw: RW) -> tuple[Principal, str]:
 PageUser = Annotated[tuple[Principal, str], Depends(_page_user)]
 
 
+def page_role(role: Role) -> Callable[..., tuple[Principal, str]]:
+    """Dependency for a page (or a page's form post): a signed-in person with at least
+    `role` (403 otherwise); an unsafe method must carry the session's CSRF token."""
+
+    def dependency(request: Request, rw: RW, csrf: FormCsrf) -> tuple[Principal, str]:
+        user = _page_user(request, rw)
+        check_csrf(request, user[1], csrf)
+        if user[0].role is None or not user[0].role.allows(role):
+            raise HTTPException(403, f"this page needs the {role.value} role")
+        return user
+
+    return dependency
+
+
+PageOperator = Annotated[tuple[Principal, str], Depends(page_role(Role.OPERATOR))]
+PageAdmin = Annotated[tuple[Principal, str], Depends(page_role(Role.ADMIN))]
+
+
 def _safe_next(nxt: str | None) -> str:
     return nxt if nxt and nxt.startswith("/") and not nxt.startswith("//") else "/"
 
@@ -177,9 +207,26 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf):
         raise HTTPException(403, "login form expired; reload the page")
+    limiter = login_limiter(request)
+    ip = request.client.host if request.client else "unknown"
+    wait = limiter.retry_after(username, ip)
+    if wait:
+        return _locked_out(request, rw, next, wait)
     found = rw.change(lambda c: store_auth.verify_user(c, username, password))
     if found is None:
+        lockouts = limiter.failure(username, ip)
+
+        def record(conn: Connection) -> None:
+            store_auth.audit(conn, "anonymous", "login.failed", username, f"from {ip}")
+            for lock in lockouts:
+                detail = f"locked {lock.seconds} s after repeated failures (lockout {lock.strikes})"
+                store_auth.audit(conn, "system", "login.locked", lock.key, detail)
+
+        rw.change(record)
+        if lockouts:
+            return _locked_out(request, rw, next, limiter.retry_after(username, ip))
         return RedirectResponse(f"/login?error=1&next={quote(_safe_next(next))}", status_code=303)
+    limiter.success(username, ip)
     user_id, _role = found
     secret, _csrf = rw.change(
         lambda c: store_auth.create_session(c, user_id, rw.settings.session_hours)
@@ -191,12 +238,43 @@ def login(
     return response
 
 
+_LIMITER_LOCK = threading.Lock()
+
+
+def login_limiter(request: Request) -> LoginLimiter:
+    """This app's sign-in limiter (in memory, one per app)."""
+    with _LIMITER_LOCK:
+        found: LoginLimiter | None = getattr(request.app.state, "login_limiter", None)
+        if found is None:
+            found = LoginLimiter()
+            request.app.state.login_limiter = found
+        return found
+
+
+def _locked_out(request: Request, rw: Commander, nxt: str, wait: int) -> Response:
+    """429 with Retry-After: the sign-in form again, saying how long to wait."""
+    token = secrets.token_urlsafe(24)
+    ctx = _context(request, rw, None) | {
+        "next": _safe_next(nxt),
+        "error": None,
+        "retry_after": wait,
+        "login_csrf": token,
+    }
+    response = templates.TemplateResponse(
+        request, "login.html", ctx, status_code=429, headers={"Retry-After": str(wait)}
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    return response
+
+
 @router.post("/logout")
 def logout(
-    request: Request, rw: RW, user: PageUser, csrf: Annotated[str, Form(max_length=64)]
+    request: Request,
+    rw: RW,
+    user: PageUser,
+    csrf: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    if not secrets.compare_digest(user[1], csrf):
-        raise HTTPException(403, "wrong CSRF token")
+    check_csrf(request, user[1], csrf)  # the form's field, or the header of a fetch()
     secret = request.cookies.get(SESSION_COOKIE, "")
     rw.change(lambda c: store_auth.delete_session(c, secret))
     response = RedirectResponse("/login", status_code=303)
@@ -226,8 +304,21 @@ def demo_login(request: Request, rw: RW, next: str | None = None) -> Response:
 def overview(request: Request, rw: RW, user: PageUser) -> Response:
     now = datetime.now(UTC)
     summary = rw.read(lambda c: queries.farm_summary(c, now, rw.settings.offline_after_s))
+    problems = rw.read(lambda c: store_fleet.problems(c, now, rw.settings.offline_after_s))
+    sites = rw.read(store_fleet.site_names)
+    tags = rw.read(store_fleet.tag_counts)
+    role = user[0].role
     return templates.TemplateResponse(
-        request, "index.html", _context(request, rw, user) | {"summary": summary}
+        request,
+        "index.html",
+        _context(request, rw, user)
+        | {
+            "summary": summary,
+            "problems": problems,
+            "sites": sites,
+            "tags": tags,
+            "can_tag": role is not None and role.allows(Role.OPERATOR),
+        },
     )
 
 
@@ -290,6 +381,60 @@ def blocks_page(request: Request, rw: RW, user: PageUser) -> Response:
     """Recent network blocks, the farm's blocks with their effort and its solo odds, and
     the blocks found by the pools it mines on; the page reads them from the API."""
     return templates.TemplateResponse(request, "blocks.html", _context(request, rw, user))
+
+
+@router.get("/sentries", response_class=HTMLResponse)
+def sentries_page(request: Request, rw: RW, user: PageOperator) -> Response:
+    """The sentries: last seen, miners, state; admins enroll new ones (a one-time token in
+    a copy-paste command) and revoke them."""
+    rows = rw.read(queries.list_sentries)
+    return templates.TemplateResponse(
+        request,
+        "sentries.html",
+        _context(request, rw, user)
+        | {
+            "sentries": rows,
+            "is_admin": user[0].role == Role.ADMIN,
+            "public_url": str(request.base_url).rstrip("/"),
+        },
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, rw: RW, user: PageAdmin) -> Response:
+    """People: add with a role, change roles, reset passwords, delete (admins only)."""
+    return templates.TemplateResponse(request, "users.html", _context(request, rw, user))
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(request: Request, rw: RW, user: PageAdmin) -> Response:
+    """The audit log, newest first, filtered by actor and action (admins only)."""
+    return templates.TemplateResponse(request, "audit.html", _context(request, rw, user))
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, rw: RW, user: PageUser) -> Response:
+    """Alerts: firing (with pending and flapping), history, silences and the rules;
+    operators acknowledge and silence, admins edit the rules. The page reads the API."""
+    role = user[0].role
+    return templates.TemplateResponse(
+        request,
+        "alerts.html",
+        _context(request, rw, user)
+        | {
+            "can_operate": role is not None and role.allows(Role.OPERATOR),
+            "is_admin": role == Role.ADMIN,
+            "rule_kinds": [k.value for k in RuleKind],
+            "severities": [s.value for s in AlertSeverity],
+        },
+    )
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications_page(request: Request, rw: RW, user: PageAdmin) -> Response:
+    """Notification channels (add, test-send, enable, delete; failing ones marked) and
+    the recent notifications with their delivery state (admins only)."""
+    return templates.TemplateResponse(request, "notifications.html", _context(request, rw, user))
 
 
 PAYMENTS_CSV_PAGE = 1000
@@ -365,6 +510,10 @@ def payments_csv(
 
 def mount(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
+    # Sites and settings pages, the fleet API and gzip (web/fleet.py imports this module).
+    from rigwatch.commander.web import fleet
+
+    fleet.mount(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(LoginRequired)

@@ -2,7 +2,7 @@
 // They read /api/v1/series with as many points as the chart is wide, so the commander
 // picks the coarsest resolution that fills the pixels; the resolution it read is shown
 // beside the title. Gaps (null points) are drawn as gaps, never as zero.
-import { hashrate } from "/static/format.js";
+import { cssVar, hashrate } from "/static/format.js";
 
 const RESOLUTION = { raw: "raw samples", "5m": "5-minute rollups", "1h": "hourly rollups", "1d": "daily rollups" };
 const MAX_POINTS = 5000;
@@ -50,6 +50,7 @@ export function hashrateChart(section, { refreshMs = 0 } = {}) {
       el.textContent = "Chart library missing: run the setup command (make setup).";
       return;
     }
+    const axis = cssVar("--chart-axis", "#9aa4b2"), grid = cssVar("--chart-grid", "#2a3140");
     const opts = {
       width: width(), height: 260,
       scales: {
@@ -57,13 +58,13 @@ export function hashrateChart(section, { refreshMs = 0 } = {}) {
         y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
-        { stroke: "#9aa4b2", grid: { stroke: "#2a3140" } },
-        { stroke: "#9aa4b2", grid: { stroke: "#2a3140" }, size: 90, values: (u, vals) => vals.map((v) => hashrate(v)) },
+        { stroke: axis, grid: { stroke: grid } },
+        { stroke: axis, grid: { stroke: grid }, size: 90, values: (u, vals) => vals.map((v) => hashrate(v)) },
       ],
       series: [
         { value: (u, v) => when(v) },
-        { label: "hashrate", stroke: "#4cc38a", width: 2, spanGaps: false, value: (u, v) => hashrate(v) },
-        { label: "expected", stroke: "#8b93a7", width: 1.5, dash: [6, 4], spanGaps: false, value: (u, v) => hashrate(v) },
+        { label: "hashrate", stroke: cssVar("--chart-line", "#4cc38a"), width: 2, spanGaps: false, value: (u, v) => hashrate(v) },
+        { label: "expected", stroke: cssVar("--chart-expected", "#8b93a7"), width: 1.5, dash: [6, 4], spanGaps: false, value: (u, v) => hashrate(v) },
       ],
     };
     if (plot) plot.destroy();
@@ -118,6 +119,9 @@ export function hashrateChart(section, { refreshMs = 0 } = {}) {
     clearTimeout(resizing);
     resizing = setTimeout(() => { if (plot) plot.setSize({ width: width(), height: 260 }); }, 150);
   });
+
+  // The theme changed (theme.js): draw again in its colours.
+  window.addEventListener("rigwatch:theme", () => { if (plot) draw(); });
 
   if (refreshMs > 0) setInterval(() => load().catch(report), refreshMs);
 

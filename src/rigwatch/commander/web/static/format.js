@@ -279,3 +279,8 @@ export function el(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+// A CSS custom property of the page's current theme ("--chart-axis" → "#9aa4b2").
+export function cssVar(name, fallback = "") {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}

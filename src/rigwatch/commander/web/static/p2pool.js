@@ -1,7 +1,7 @@
 // P2Pool page: node cards (server-rendered, refreshed here), recent shares / blocks /
 // payouts and daily bar charts. Every string a node or miner reports goes through
 // escapeHtml or textContent; payout amounts stay integers (BigInt) until printed.
-import { ago, coinAmount, duration, escapeHtml, fill, hashrate, parseJsonExact, pct, tickAgo } from "/static/format.js";
+import { ago, coinAmount, cssVar, duration, escapeHtml, fill, hashrate, parseJsonExact, pct, tickAgo } from "/static/format.js";
 import { connect } from "/static/live.js";
 
 const REFRESH_MS = 30000;
@@ -156,9 +156,9 @@ function drawBars(el, days, values, label, format, counts = true) {
     cursor: { points: { show: false } },
     scales: { x: { time: true, range: () => [xs[0] - 43200, xs[xs.length - 1] + 43200] }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
-      { stroke: "#9aa4b2", grid: { stroke: "#2a3140" } },
+      { stroke: cssVar("--chart-axis", "#9aa4b2"), grid: { stroke: cssVar("--chart-grid", "#2a3140") } },
       {
-        stroke: "#9aa4b2", grid: { stroke: "#2a3140" }, size: 60,
+        stroke: cssVar("--chart-axis", "#9aa4b2"), grid: { stroke: cssVar("--chart-grid", "#2a3140") }, size: 60,
         ...(counts ? { incrs: COUNT_STEPS } : {}),
         values: (u, vals) => vals.map((v) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3))))),
       },
