@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fastapi import Request
@@ -24,6 +24,8 @@ class Commander:
     writer: IngestWriter
     hub: StreamHub
     scheduler: Scheduler
+    # Sentry id → the version its batches last reported; written to the store on change.
+    sentry_versions: dict[int, str] = field(default_factory=dict)
 
     def read(self, fn: Callable[[Connection], T]) -> T:
         """Run a read on its own pooled connection (never the writer's)."""

@@ -150,6 +150,7 @@ class SentryRow:
     last_seen: datetime | None
     last_seq: int | None
     miners: int
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

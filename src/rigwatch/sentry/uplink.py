@@ -26,6 +26,7 @@ import random
 import httpx
 from pydantic import ValidationError
 
+import rigwatch
 from rigwatch.protocols.ingest import IngestAck
 from rigwatch.sentry.spool import Spool, SpooledBatch
 
@@ -48,7 +49,11 @@ def uplink_client(timeout_s: float = 30.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
         limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
-        headers={"Content-Type": "application/json"},
+        headers={
+            "Content-Type": "application/json",
+            # The commander shows it on the sentries page.
+            "User-Agent": f"rigwatch-sentry/{rigwatch.__version__}",
+        },
     )
 
 

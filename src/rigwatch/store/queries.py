@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from rigwatch.domain.models import Device, DeviceKind, EventKind, MinerKind, MinerStatus
@@ -420,7 +420,13 @@ def list_sentries(conn: Connection) -> list[SentryRow]:
             created_at=from_us(row.created_at),
             last_seen=from_us_opt(row.last_seen_at),
             last_seq=row.last_seq,
+            version=row.version,
             miners=int(row.n or 0),
         )
         for row in conn.execute(query)
     ]
+
+
+def set_sentry_version(conn: Connection, sentry_id: int, version: str) -> None:
+    """Record the version a sentry reports (its batches' User-Agent)."""
+    conn.execute(update(sentries).where(sentries.c.id == sentry_id).values(version=version))

@@ -59,6 +59,8 @@ sentries = Table(
     Column("revoked_at", BigInteger),
     Column("last_seen_at", BigInteger),
     Column("last_seq", BigInteger),
+    # What the sentry's User-Agent said on its latest batch (`rigwatch-sentry/<version>`).
+    Column("version", String(64)),
 )
 
 credentials = Table(

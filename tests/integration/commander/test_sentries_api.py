@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from rigwatch.sentry.uplink import uplink_client
 from tests.helpers import batch
 
 
@@ -58,3 +59,21 @@ def test_enrollment_rejects_garbage(anonymous: httpx.Client) -> None:
     assert anonymous.post("/api/v1/sentries/enroll", json={"token": "rwe_nope"}).status_code == 401
     assert anonymous.post("/api/v1/sentries/enroll", json={"token": "x" * 500}).status_code == 422
     assert anonymous.post("/api/v1/sentries/enroll", content=b"junk").status_code == 422
+
+
+def test_a_sentry_s_version_comes_from_its_user_agent(
+    sentry: httpx.Client, admin: httpx.Client
+) -> None:
+    agent = uplink_client().headers["user-agent"]
+    assert agent.startswith("rigwatch-sentry/")
+    sentry.headers["User-Agent"] = agent
+    assert sentry.post("/api/v1/ingest", json=batch(1)).status_code == 200
+    [row] = [s for s in admin.get("/api/v1/sentries").json() if s["name"] == "test-sentry"]
+    assert row["version"] == agent.split("/", 1)[1]
+    # A later batch from a newer sentry updates it; a client that says nothing changes nothing.
+    sentry.headers["User-Agent"] = "rigwatch-sentry/9.9.9"
+    assert sentry.post("/api/v1/ingest", json=batch(2)).status_code == 200
+    sentry.headers["User-Agent"] = "curl/8.0"
+    assert sentry.post("/api/v1/ingest", json=batch(3)).status_code == 200
+    [row] = [s for s in admin.get("/api/v1/sentries").json() if s["name"] == "test-sentry"]
+    assert row["version"] == "9.9.9"

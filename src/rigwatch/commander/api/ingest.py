@@ -7,14 +7,19 @@ the `IngestBatch` model, whose 422 names the field, or which accepts it after al
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import ValidationError
 
 from rigwatch.commander.api.errors import unprocessable
 from rigwatch.commander.auth import RW, SentryCaller
+from rigwatch.commander.context import Commander
 from rigwatch.commander.writer import WriterStopped
 from rigwatch.domain.batch import Batch, Reading
 from rigwatch.protocols.ingest import MAX_BODY_BYTES, IngestAck, IngestBatch, parse_fast
+from rigwatch.store import queries
 from rigwatch.store.ingest_rows import RowBatch
 
 router = APIRouter(tags=["ingest"])
@@ -43,6 +48,19 @@ def to_batch(sentry_id: int, body: IngestBatch) -> Batch:
         hosts=tuple([h.to_domain() for h in body.hosts]),
         p2pool=tuple([p.to_domain() for p in body.p2pool]),
     )
+
+
+_SENTRY_AGENT = re.compile(r"rigwatch-sentry/([A-Za-z0-9.+_-]{1,64})")
+
+
+async def _note_version(rw: Commander, sentry_id: int, user_agent: str) -> None:
+    """Keep the sentry's reported version; the store is written only when it changes."""
+    found = _SENTRY_AGENT.search(user_agent)
+    if found is None or rw.sentry_versions.get(sentry_id) == found.group(1):
+        return
+    version = found.group(1)
+    await asyncio.to_thread(rw.change, lambda c: queries.set_sentry_version(c, sentry_id, version))
+    rw.sentry_versions[sentry_id] = version
 
 
 @router.post(
@@ -76,6 +94,7 @@ async def ingest(request: Request, sentry: SentryCaller, rw: RW) -> IngestAck:
         result = await rw.writer.submit(batch)
     except WriterStopped as exc:
         raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
+    await _note_version(rw, sentry.sentry_id, request.headers.get("user-agent", ""))
     return IngestAck(
         seq=batch.seq, stored=result.stored, samples=result.samples, events=result.events
     )

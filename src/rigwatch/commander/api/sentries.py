@@ -49,6 +49,7 @@ class SentryOut(BaseModel):
     last_seen: datetime | None
     last_seq: int | None
     miners: int
+    version: str | None = None
 
     @classmethod
     def of(cls, row: SentryRow) -> SentryOut:
