@@ -13,12 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from sqlalchemy.engine import Engine
 
 from rigwatch.commander.app import create_app
 from rigwatch.commander.jobs import JobSpec
 from rigwatch.config import Settings
+from rigwatch.domain.models import Role
+from rigwatch.store import auth as store_auth
 from rigwatch.store.engine import make_engine
 
 
@@ -60,19 +63,38 @@ def start_commander(
     return RunningCommander(f"http://127.0.0.1:{port}", settings, engine, server, thread)
 
 
+def api_client(rc: RunningCommander, role: Role | None, *, path: str = "") -> httpx.Client:
+    """An HTTP client of `rc` with a fresh API key of `role` (None: anonymous); `path`
+    prefixes every request (e.g. "/api/v1")."""
+    headers: dict[str, str] = {}
+    if role is not None:
+        with rc.engine.begin() as conn:
+            key = store_auth.create_api_key(conn, f"test-{role.value}", role)
+            headers["Authorization"] = f"Bearer {key}"
+    return httpx.Client(base_url=rc.url + path, headers=headers, timeout=30)
+
+
 @contextmanager
-def running_commander(
-    data_dir: Path, *, jobs: Sequence[JobSpec] | None = None, **overrides: Any
+def serving(
+    settings: Settings, jobs: Sequence[JobSpec] | None = None
 ) -> Iterator[RunningCommander]:
-    """A commander for one test; `jobs=[]` runs none of the scheduled jobs, for tests
-    that write rollups or snapshots themselves."""
-    settings = Settings(data_dir=data_dir, **overrides)
+    """A commander with `settings` for one test; `jobs=[]` runs none of the scheduled
+    jobs, for tests that write rollups or snapshots themselves or run a job on request."""
     rc = start_commander(settings, jobs=jobs)
     try:
         yield rc
     finally:
         rc.stop()
         rc.engine.dispose()
+
+
+@contextmanager
+def running_commander(
+    data_dir: Path, *, jobs: Sequence[JobSpec] | None = None, **overrides: Any
+) -> Iterator[RunningCommander]:
+    """`serving` with settings built from `data_dir` and `overrides`."""
+    with serving(Settings(data_dir=data_dir, **overrides), jobs) as rc:
+        yield rc
 
 
 def sample(

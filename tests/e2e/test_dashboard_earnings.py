@@ -32,17 +32,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-import tests.helpers
-from rigwatch.commander.api import network as network_api
-from rigwatch.commander.api import pools as pools_api
-from rigwatch.commander.api import profit as profit_api
-from rigwatch.commander.api import revenue as revenue_api
-from rigwatch.commander.app import create_app
 from rigwatch.domain.models import Role
 from rigwatch.domain.payouts import Backend
 from rigwatch.store import auth as store_auth
@@ -81,12 +74,6 @@ WALLET_B = "bc1qsolowallet0000000000000000000000000000b"
 EXTRA_PAYMENTS = 28  # small coinbase payments two days back: 31 payments, two pages
 FRESH_AGE = re.compile(r"^\d+ (s|min) ago$")  # a few minutes (less just after midnight)
 VIEWPORT: ViewportSize = {"width": 1500, "height": 1000}
-ROUTERS = {
-    "/api/v1/network": network_api.router,
-    "/api/v1/revenue/transactions": revenue_api.router,
-    "/api/v1/profit/daily": profit_api.router,
-    "/api/v1/pools": pools_api.router,
-}
 
 
 def us(ts: datetime) -> int:
@@ -114,17 +101,6 @@ def _now_off_midnight() -> datetime:
         time.sleep(left + 1)
         now = datetime.now(UTC)
     return now
-
-
-def _with_routers(*args: Any, **kwargs: Any) -> FastAPI:
-    """The app, with any money router its owner has not included in app.py yet (a no-op
-    once they are all there)."""
-    app = create_app(*args, **kwargs)
-    paths = {getattr(r, "path", "") for r in app.routes}
-    for path, router in ROUTERS.items():
-        if path not in paths:
-            app.include_router(router, prefix="/api/v1")
-    return app
 
 
 def _ingest(rc: RunningCommander, now: datetime) -> int:
@@ -388,20 +364,18 @@ def _seed_pool(conn: Connection, now: datetime, today: datetime) -> None:
 
 @pytest.fixture(scope="module")
 def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tests.helpers, "create_app", _with_routers)
-        data_dir = tmp_path_factory.mktemp("earnings") / "data"
-        # No scheduled jobs: the rows written below stay exactly as written.
-        with running_commander(data_dir, jobs=[], label="earnings farm") as rc:
-            now = _now_off_midnight()
-            today = datetime.combine(now.date(), datetime.min.time(), UTC)
-            miner_id = _ingest(rc, now)
-            with rc.engine.begin() as conn:
-                _seed_work(conn, miner_id, now, today)
-                _seed_network(conn, now, today)
-                _seed_payouts(conn, now, today)
-                _seed_pool(conn, now, today)
-            yield Farm(rc, now, now.date(), miner_id)
+    data_dir = tmp_path_factory.mktemp("earnings") / "data"
+    # No scheduled jobs: the rows written below stay exactly as written.
+    with running_commander(data_dir, jobs=[], label="earnings farm") as rc:
+        now = _now_off_midnight()
+        today = datetime.combine(now.date(), datetime.min.time(), UTC)
+        miner_id = _ingest(rc, now)
+        with rc.engine.begin() as conn:
+            _seed_work(conn, miner_id, now, today)
+            _seed_network(conn, now, today)
+            _seed_payouts(conn, now, today)
+            _seed_pool(conn, now, today)
+        yield Farm(rc, now, now.date(), miner_id)
 
 
 def sign_in(page: Page, url: str, path: str = "/") -> None:

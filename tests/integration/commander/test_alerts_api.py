@@ -3,80 +3,42 @@ admins edit rules; every change audited; bad params are 422s naming the field.""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from rigwatch.commander.alert_eval import evaluate
-from rigwatch.commander.api import alerts as alerts_api
-from rigwatch.commander.app import create_app
-from rigwatch.config import Settings
 from rigwatch.domain.models import Role
-from rigwatch.store import auth as store_auth
-from rigwatch.store.engine import make_engine
 from rigwatch.store.tables import audit_log
-from tests.helpers import RunningCommander, free_port
+from tests.helpers import RunningCommander, api_client, running_commander
 
 
 @pytest.fixture
 def rc(tmp_path: Path, db_url: str) -> Iterator[RunningCommander]:
-    """A commander with no scheduled jobs (the tests evaluate when they choose); the
-    alerts router is included here if the app does not list it yet."""
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url)
-    app = create_app(settings, jobs=[])
-    if not any(getattr(r, "path", "") == "/api/v1/alerts" for r in app.routes):
-        app.include_router(alerts_api.router, prefix="/api/v1")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "commander did not start"
-        time.sleep(0.02)
-    engine = make_engine(settings.resolved_database_url())
-    running = RunningCommander(f"http://127.0.0.1:{port}", settings, engine, server, thread)
-    try:
+    """A commander with no scheduled jobs: the tests evaluate when they choose."""
+    with running_commander(tmp_path / "data", jobs=[], database_url=db_url) as running:
         yield running
-    finally:
-        running.stop()
-        engine.dispose()
-
-
-def _client(rc: RunningCommander, role: Role | None) -> httpx.Client:
-    headers = {}
-    if role is not None:
-        with rc.engine.begin() as conn:
-            key = store_auth.create_api_key(conn, f"test-{role.value}", role)
-        headers["Authorization"] = f"Bearer {key}"
-    return httpx.Client(base_url=rc.url + "/api/v1", headers=headers)
 
 
 @pytest.fixture
 def viewer(rc: RunningCommander) -> Iterator[httpx.Client]:
-    with _client(rc, Role.VIEWER) as c:
+    with api_client(rc, Role.VIEWER, path="/api/v1") as c:
         yield c
 
 
 @pytest.fixture
 def operator(rc: RunningCommander) -> Iterator[httpx.Client]:
-    with _client(rc, Role.OPERATOR) as c:
+    with api_client(rc, Role.OPERATOR, path="/api/v1") as c:
         yield c
 
 
 @pytest.fixture
 def admin(rc: RunningCommander) -> Iterator[httpx.Client]:
-    with _client(rc, Role.ADMIN) as c:
+    with api_client(rc, Role.ADMIN, path="/api/v1") as c:
         yield c
 
 
@@ -118,7 +80,7 @@ def test_viewers_read_alerts_rules_and_silences_but_change_nothing(
     assert viewer.post("/alerts/rules", json={"kind": "offline"}).status_code == 403
     assert viewer.put(f"/alerts/rules/{temp['id']}", json={"enabled": False}).status_code == 403
     assert viewer.delete(f"/alerts/rules/{temp['id']}").status_code == 403
-    with _client(rc, None) as anonymous:
+    with api_client(rc, None, path="/api/v1") as anonymous:
         assert anonymous.get("/alerts").status_code == 401
     assert viewer.get("/alerts", params={"state": "burning"}).status_code == 422
     assert viewer.get("/alerts/999").status_code == 404

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
@@ -19,7 +18,7 @@ from rigwatch.domain.models import Role
 from rigwatch.store import auth as store_auth
 from rigwatch.store.engine import make_engine, upgrade
 from rigwatch.store.tables import audit_log
-from tests.helpers import RunningCommander, start_commander
+from tests.helpers import RunningCommander, api_client, start_commander
 
 
 def _note(conn: Connection, now: datetime) -> JobOutcome:
@@ -120,15 +119,9 @@ def commander_with_jobs(tmp_path: Path) -> Iterator[RunningCommander]:
         rc.engine.dispose()
 
 
-def _client(rc: RunningCommander, role: Role) -> httpx.Client:
-    with rc.engine.begin() as conn:
-        key = store_auth.create_api_key(conn, f"jobs-{role.value}", role)
-    return httpx.Client(base_url=rc.url, headers={"Authorization": f"Bearer {key}"})
-
-
 def test_health_degrades_and_names_a_job_failing_three_times(commander_with_jobs):
     rc = commander_with_jobs
-    with _client(rc, Role.ADMIN) as admin, _client(rc, Role.VIEWER) as viewer:
+    with api_client(rc, Role.ADMIN) as admin, api_client(rc, Role.VIEWER) as viewer:
         deadline = time.monotonic() + 10
         health = admin.get("/api/v1/health").json()
         while health["status"] != "degraded" and time.monotonic() < deadline:

@@ -16,20 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Engine
 
-from rigwatch.commander.api import network as network_api
-from rigwatch.commander.app import create_app as real_create_app
-from rigwatch.commander.jobs import JobSpec
 from rigwatch.commander.network_sync import NetworkSyncFailed, network_job, sync_network
 from rigwatch.config import Settings
 from rigwatch.protocols import esplora
 from rigwatch.store.engine import make_engine, upgrade
 from rigwatch.store.network import latest_network, latest_prices, recent_blocks
 from rigwatch.store.tables import network_blocks, network_stats, prices
-from tests import helpers
 from tests.esplora_payloads import HASHRATE, TIP_HEIGHT, part, snapshot
 from tests.helpers import RunningCommander, free_port, running_commander
 from tests.replay import ReplayServer
@@ -233,19 +228,8 @@ def test_the_scheduled_job_syncs_with_its_own_client(engine: Engine, server: Rep
 
 
 @pytest.fixture
-def commander(
-    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[RunningCommander]:
-    """A commander with the network router (included here until app.py does), no jobs."""
-    real = real_create_app
-
-    def create_app(settings: Settings, jobs: list[JobSpec] | None = None) -> FastAPI:
-        app = real(settings, jobs)
-        if not any(getattr(r, "path", "") == "/api/v1/network" for r in app.routes):
-            app.include_router(network_api.router, prefix="/api/v1")
-        return app
-
-    monkeypatch.setattr(helpers, "create_app", create_app)
+def commander(tmp_path: Path, db_url: str) -> Iterator[RunningCommander]:
+    """A commander with no scheduled jobs: the tests sync when they choose."""
     with running_commander(tmp_path / "data", jobs=[], database_url=db_url) as rc:
         yield rc
 

@@ -5,7 +5,6 @@ alert engine writes them; the job runs with a fake `now`. Loopback addresses onl
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import email
 import email.policy
@@ -15,8 +14,6 @@ import ipaddress
 import itertools
 import json
 import ssl
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
@@ -25,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
@@ -35,8 +31,6 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from rigwatch.commander.api import channels as channels_api
-from rigwatch.commander.app import create_app
 from rigwatch.commander.notify.dispatch import (
     JOB_NAME,
     NotifyFailed,
@@ -63,7 +57,7 @@ from rigwatch.store.engine import make_engine, upgrade
 from rigwatch.store.snapshots import store_snapshot
 from rigwatch.store.tables import audit_log, events, miners, notifications, notify_state, sites
 from rigwatch.store.timestamps import to_us
-from tests.helpers import RunningCommander, free_port
+from tests.helpers import RunningCommander, api_client, free_port, serving
 from tests.replay import Hit, ReplayServer, Reply
 
 T0 = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
@@ -806,9 +800,8 @@ def test_the_job_fails_only_when_every_channel_it_tried_failed(engine, farm, rec
 
 @pytest.fixture
 def rc(tmp_path: Path, db_url: str, receiver: ReplayServer) -> Iterator[RunningCommander]:
-    """A commander with the notify job (run only on request) and the channels router
-    (included here when the app does not list it yet); Telegram's and ntfy's public
-    services are the loopback receiver."""
+    """A commander with the notify job (run only on request); Telegram's and ntfy's
+    public services are the loopback receiver."""
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=db_url,
@@ -818,35 +811,8 @@ def rc(tmp_path: Path, db_url: str, receiver: ReplayServer) -> Iterator[RunningC
         notify_backoff_s=30.0,
     )
     job = dataclasses.replace(notify_job(settings), every_s=3600.0, first_after_s=3600.0)
-    app = create_app(settings, jobs=[job])
-    if not any(getattr(r, "path", "") == "/api/v1/channels" for r in app.routes):
-        app.include_router(channels_api.router, prefix="/api/v1")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "commander did not start"
-        time.sleep(0.02)
-    eng = make_engine(settings.resolved_database_url())
-    running = RunningCommander(f"http://127.0.0.1:{port}", settings, eng, server, thread)
-    try:
+    with serving(settings, [job]) as running:
         yield running
-    finally:
-        running.stop()
-        eng.dispose()
-
-
-def api(rc: RunningCommander, role: Role | None) -> httpx.Client:
-    headers = {}
-    if role is not None:
-        with rc.engine.begin() as conn:
-            key = store_auth.create_api_key(conn, f"test-{role.value}-{next(_keys)}", role)
-        headers["Authorization"] = f"Bearer {key}"
-    return httpx.Client(base_url=rc.url, headers=headers, timeout=30)
 
 
 def test_only_admins_manage_channels_and_secrets_never_come_back(rc: RunningCommander, receiver):
@@ -860,9 +826,9 @@ def test_only_admins_manage_channels_and_secrets_never_come_back(rc: RunningComm
         "daily_summary_at": "08:30",
     }
     with (
-        api(rc, Role.ADMIN) as admin,
-        api(rc, Role.OPERATOR) as operator,
-        api(rc, None) as anonymous,
+        api_client(rc, Role.ADMIN) as admin,
+        api_client(rc, Role.OPERATOR) as operator,
+        api_client(rc, None) as anonymous,
     ):
         assert anonymous.get("/api/v1/channels").status_code == 401
         assert operator.get("/api/v1/channels").status_code == 403
@@ -952,7 +918,7 @@ def test_only_admins_manage_channels_and_secrets_never_come_back(rc: RunningComm
     ],
 )
 def test_bad_channels_are_refused(rc: RunningCommander, body: dict[str, Any]) -> None:
-    with api(rc, Role.ADMIN) as admin:
+    with api_client(rc, Role.ADMIN) as admin:
         answer = admin.post("/api/v1/channels", json=body)
         assert answer.status_code == 422, answer.text
         if body["kind"] == "telegram":
@@ -965,7 +931,7 @@ def test_a_test_send_reports_its_result_and_a_failing_channel_shows_in_the_api(
 ) -> None:
     receiver.route("/topic-ok", body=b"{}")
     receiver.route("/topic-down", status=500, body=b"server on fire")
-    with api(rc, Role.ADMIN) as admin:
+    with api_client(rc, Role.ADMIN) as admin:
         good = admin.post(
             "/api/v1/channels", json={"kind": "ntfy", "name": "ok", "config": {"topic": "topic-ok"}}
         ).json()
@@ -1002,7 +968,7 @@ def test_a_failing_channel_shows_on_the_admin_jobs_page(
 ) -> None:
     receiver.route("/hook-down", status=500, body=b"nope")
     receiver.route("/hook-up", body=b"ok")
-    with api(rc, Role.ADMIN) as admin:
+    with api_client(rc, Role.ADMIN) as admin:
         down = admin.post(
             "/api/v1/channels",
             json={

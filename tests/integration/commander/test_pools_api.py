@@ -3,26 +3,17 @@ miner's pool-side view. The pools are a loopback server replaying ckpool's real 
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from rigwatch.commander.api import pools as pools_api
-from rigwatch.commander.app import create_app
-from rigwatch.config import Settings
 from rigwatch.domain.models import Role
 from rigwatch.store import auth as store_auth
-from rigwatch.store.engine import make_engine
 from rigwatch.store.tables import audit_log
-from tests.helpers import RunningCommander, free_port
+from tests.helpers import RunningCommander, api_client, running_commander
 from tests.integration.commander.test_pool_sync import (
     CK_ACCOUNT,
     add_miner,
@@ -42,48 +33,19 @@ def pools() -> Iterator[ReplayServer]:
 @pytest.fixture
 def rc(tmp_path: Path, db_url: str, pools: ReplayServer) -> Iterator[RunningCommander]:
     """A commander whose default ckpool URL is the loopback replay server (no jobs run:
-    syncs happen only when a test asks). The pools router is included here if the app
-    does not list it yet."""
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=db_url, ckpool_url=pools.url + "/ck"
-    )
-    app = create_app(settings, jobs=[])
-    if not any(getattr(r, "path", "") == "/api/v1/pools" for r in app.routes):
-        app.include_router(pools_api.router, prefix="/api/v1")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "commander did not start"
-        time.sleep(0.02)
-    engine = make_engine(settings.resolved_database_url())
-    running = RunningCommander(f"http://127.0.0.1:{port}", settings, engine, server, thread)
-    try:
+    syncs happen only when a test asks)."""
+    with running_commander(
+        tmp_path / "data", jobs=[], database_url=db_url, ckpool_url=pools.url + "/ck"
+    ) as running:
         yield running
-    finally:
-        running.stop()
-        engine.dispose()
-
-
-def client(rc: RunningCommander, role: Role | None) -> httpx.Client:
-    headers = {}
-    if role is not None:
-        with rc.engine.begin() as conn:
-            key = store_auth.create_api_key(conn, f"test-{role.value}", role)
-        headers["Authorization"] = f"Bearer {key}"
-    return httpx.Client(base_url=rc.url, headers=headers, timeout=30)
 
 
 def test_only_admins_change_accounts_and_viewers_read(rc: RunningCommander) -> None:
     with (
-        client(rc, Role.ADMIN) as admin,
-        client(rc, Role.OPERATOR) as operator,
-        client(rc, Role.VIEWER) as viewer,
-        client(rc, None) as anonymous,
+        api_client(rc, Role.ADMIN) as admin,
+        api_client(rc, Role.OPERATOR) as operator,
+        api_client(rc, Role.VIEWER) as viewer,
+        api_client(rc, None) as anonymous,
     ):
         body = {"kind": "ckpool", "account": CK_ACCOUNT}
         assert anonymous.get("/api/v1/pools").status_code == 401
@@ -127,7 +89,7 @@ def test_only_admins_change_accounts_and_viewers_read(rc: RunningCommander) -> N
     ],
 )
 def test_bad_accounts_are_refused(rc: RunningCommander, body: dict[str, object]) -> None:
-    with client(rc, Role.ADMIN) as admin:
+    with api_client(rc, Role.ADMIN) as admin:
         assert admin.post("/api/v1/pools", json=body).status_code == 422
         assert admin.get("/api/v1/pools").json() == []
 
@@ -138,7 +100,7 @@ def test_sync_now_shows_the_figures_and_the_miner_page_shows_both_hashrates(
     with rc.engine.begin() as conn:
         sentry_id, _ = store_auth.create_sentry(conn, "rack-a")
     miner = add_miner(rc.engine, sentry_id, "bitaxe", worker=CK_ACCOUNT, user=None)
-    with client(rc, Role.ADMIN) as admin, client(rc, Role.VIEWER) as viewer:
+    with api_client(rc, Role.ADMIN) as admin, api_client(rc, Role.VIEWER) as viewer:
         account = admin.post(
             "/api/v1/pools", json={"kind": "ckpool", "account": CK_ACCOUNT, "name": "solo"}
         ).json()

@@ -9,16 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-import tests.helpers
-from rigwatch.commander.api import profit as profit_api
-from rigwatch.commander.app import create_app
 from rigwatch.store.auth import create_sentry
 from rigwatch.store.tables import (
     audit_log,
@@ -35,20 +30,8 @@ TH = 1e12
 
 
 @pytest.fixture
-def commander(
-    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[RunningCommander]:
-    """A real commander without scheduled jobs. Until app.py includes the profit router,
-    the app is built with it added (a no-op once it is there)."""
-
-    def with_profit(*args: Any, **kwargs: Any) -> FastAPI:
-        app = create_app(*args, **kwargs)
-        paths = {getattr(r, "path", "") for r in app.routes}
-        if "/api/v1/profit/daily" not in paths:
-            app.include_router(profit_api.router, prefix="/api/v1")
-        return app
-
-    monkeypatch.setattr(tests.helpers, "create_app", with_profit)
+def commander(tmp_path: Path, db_url: str) -> Iterator[RunningCommander]:
+    """A real commander without scheduled jobs."""
     with running_commander(tmp_path / "data", jobs=[], database_url=db_url) as rc:
         yield rc
 

@@ -4,28 +4,20 @@ tests/payout_payloads.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
-from rigwatch.commander.api import revenue
-from rigwatch.commander.app import create_app
 from rigwatch.commander.payout_sync import payout_job
 from rigwatch.config import Settings
 from rigwatch.domain.models import Role
-from rigwatch.store import auth as store_auth
-from rigwatch.store.engine import make_engine
 from rigwatch.store.tables import audit_log, payments
-from tests.helpers import RunningCommander, free_port
+from tests.helpers import RunningCommander, api_client, serving
 from tests.payout_payloads import OTHER, dumps, esplora_tx, txid
 from tests.replay import ReplayServer
 
@@ -69,55 +61,30 @@ def explorer() -> Iterator[ReplayServer]:
 
 @pytest.fixture
 def rc(tmp_path: Path, db_url: str, explorer: ReplayServer) -> Iterator[RunningCommander]:
-    """A commander with the revenue router and the wallet sync job (never due by itself)."""
+    """A commander with the wallet sync job (never due by itself)."""
     settings = Settings(
         data_dir=tmp_path / "data", database_url=db_url, esplora_url=f"{explorer.url}/api"
     )
     job = dataclasses.replace(payout_job(settings, timeout_s=5), first_after_s=3600)
-    app = create_app(settings, [job])
-    if not any(getattr(r, "path", "") == "/api/v1/revenue/daily" for r in app.routes):
-        app.include_router(revenue.router, prefix="/api/v1")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "commander did not start"
-        time.sleep(0.02)
-    running = RunningCommander(
-        f"http://127.0.0.1:{port}", settings, make_engine(db_url), server, thread
-    )
-    try:
+    with serving(settings, [job]) as running:
         yield running
-    finally:
-        running.stop()
-        running.engine.dispose()
-
-
-def _client(rc: RunningCommander, role: Role) -> httpx.Client:
-    with rc.engine.begin() as conn:
-        key = store_auth.create_api_key(conn, f"test-{role.value}", role)
-    return httpx.Client(base_url=rc.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
 
 @pytest.fixture
 def admin(rc: RunningCommander) -> Iterator[httpx.Client]:
-    with _client(rc, Role.ADMIN) as c:
+    with api_client(rc, Role.ADMIN) as c:
         yield c
 
 
 @pytest.fixture
 def operator(rc: RunningCommander) -> Iterator[httpx.Client]:
-    with _client(rc, Role.OPERATOR) as c:
+    with api_client(rc, Role.OPERATOR) as c:
         yield c
 
 
 @pytest.fixture
 def viewer(rc: RunningCommander) -> Iterator[httpx.Client]:
-    with _client(rc, Role.VIEWER) as c:
+    with api_client(rc, Role.VIEWER) as c:
         yield c
 
 
