@@ -44,6 +44,8 @@ from rigwatch.store.bulk import Positional, executemany
 from rigwatch.store.dialect import insert_for, insert_ignore
 from rigwatch.store.ingest_hosts import attach_miners, write_hosts, write_p2pool
 from rigwatch.store.ingest_rows import (
+    FIGURE_KEYS,
+    IDENTITY_KEYS,
     Chain,
     IngestCache,
     KnownMiner,
@@ -64,33 +66,9 @@ from rigwatch.store.tables import (
 from rigwatch.store.timestamps import from_us, to_us
 
 _IN_CHUNK = 500
-_IDENTITY = ("kind", "ip", "mac", "hostname", "make", "model", "firmware", "worker")
+_IDENTITY = IDENTITY_KEYS[1:]  # every identity field but the key
 # The tuples `_state_row` builds, in this order (checked against the compiled SQL).
-_STATE_KEYS = (
-    "miner_id",
-    "ts",
-    "last_sample_ts",
-    "status",
-    "warnings",
-    "hashrate_hs",
-    "hashrate_expected_hs",
-    "temp_c",
-    "temp_max_c",
-    "chip_temp_c",
-    "fans_rpm",
-    "power_w",
-    "accepted",
-    "rejected",
-    "stale",
-    "uptime_s",
-    "pool_url",
-    "pool_user",
-    "errors",
-    "hashboards",
-    "pools",
-    "algorithm",
-    "devices",
-)
+_STATE_KEYS = ("miner_id", "ts", "last_sample_ts", "status", "warnings", *FIGURE_KEYS)
 _STATE_COLUMNS = _STATE_KEYS[1:]
 
 
