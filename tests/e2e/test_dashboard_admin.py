@@ -103,14 +103,14 @@ def test_an_admin_enrolls_a_sentry_whose_command_works_and_revokes_it(
     page.get_by_test_id("main-nav").get_by_role("link", name="Sentries").click()
     expect(page.get_by_test_id("sentry-table")).to_contain_text("no sentry yet")
     page.get_by_test_id("enroll-name").fill("rack-a")
-    page.get_by_test_id("enroll-scan").fill("10.0.0.0/24 10.0.1.0/24")
+    page.get_by_test_id("enroll-scan").fill("127.0.20.0/24 127.0.21.0/24")
     page.get_by_role("button", name="Enroll").click()
     command = page.get_by_test_id("enroll-command")
     expect(command).to_contain_text("rigwatch sentry run")
     text = command.inner_text()
     found = re.fullmatch(
         rf"rigwatch sentry run --commander {re.escape(farm.url)} --token (rwe_\S+) "
-        r"--scan 10\.0\.0\.0/24 --scan 10\.0\.1\.0/24",
+        r"--scan 127\.0\.20\.0/24 --scan 127\.0\.21\.0/24",
         text,
     )
     assert found, text

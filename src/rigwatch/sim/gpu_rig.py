@@ -16,6 +16,7 @@ in state.py. Only the rendering differs:
 
 from __future__ import annotations
 
+import abc
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,15 +54,16 @@ def gpu_fan_pct(report: Report, fan_max_rpm: int, index: int) -> int:
     return round(100 * report.fans_rpm[index] / fan_max_rpm)
 
 
-class _SummaryPersona(Persona):
-    """A rig whose API is one JSON document at `GET /summary`, rendered once per report."""
+class _SummaryPersona(Persona, abc.ABC):
+    """A rig whose API is one JSON document at `GET /summary`, rendered once per report;
+    each program's subclass says what the document holds."""
 
     def __init__(self, state: MinerState, restart: Callable[[], None]) -> None:
         super().__init__(state, restart)
         self.renderers = {"summary": self.summary}
 
-    def summary(self, report: Report) -> dict[str, Any]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def summary(self, report: Report) -> dict[str, Any]: ...
 
     def http(self, request: HttpRequest) -> HttpResponse:
         if request.path != "/summary":

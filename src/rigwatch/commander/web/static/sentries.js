@@ -14,7 +14,9 @@ function shellWord(s) {
 
 function command(commander, token, scans) {
   const words = ["rigwatch", "sentry", "run", "--commander", shellWord(commander), "--token", shellWord(token)];
-  for (const s of scans.length ? scans : ["192.168.1.0/24"]) words.push("--scan", shellWord(s));
+  // No scan named: a placeholder the operator must replace (the sentry refuses it with a
+  // clear error). There is no default range, not even in an example.
+  for (const s of scans.length ? scans : ["MINERS-CIDR-OR-RANGE"]) words.push("--scan", shellWord(s));
   return words.join(" ");
 }
 
