@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from rigwatch.protocols import antminer, axeos, whatsminer
 from rigwatch.protocols.cgminer import decode_reply, sections
 from rigwatch.protocols.errors import ProtocolError
+from tests.unit.protocols.payloads import mutate
 
 from .payloads import ANTMINER, BITAXE, WHATSMINER
 
@@ -127,21 +128,7 @@ def test_arbitrary_json_structures_raise_only_protocol_error(value: Any):
 @SETTINGS
 @given(st.sampled_from(REAL), st.data())
 def test_mutated_real_payloads_raise_only_protocol_error(raw, data):
-    mutated = bytearray(raw)
-    for _ in range(data.draw(st.integers(min_value=1, max_value=8))):
-        action = data.draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
-        if not mutated:
-            break
-        at = data.draw(st.integers(min_value=0, max_value=len(mutated) - 1))
-        if action == "flip":
-            mutated[at] = data.draw(st.integers(min_value=0, max_value=255))
-        elif action == "cut":
-            del mutated[at:]
-        elif action == "insert":
-            mutated[at:at] = data.draw(st.sampled_from([b"{", b"}", b"[", b",", b'"', b":", b"\\"]))
-        else:
-            del mutated[at]
-    parse_everything(bytes(mutated))
+    parse_everything(mutate(raw, data))
 
 
 @SETTINGS

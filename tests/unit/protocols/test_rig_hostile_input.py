@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rigwatch.protocols import gpu_miners, teamredminer, xmrig
 from rigwatch.protocols.cgminer import decode_reply, sections
 from rigwatch.protocols.errors import ProtocolError
+from tests.unit.protocols.payloads import mutate
 
 from .payloads import FIXTURES
 
@@ -154,21 +155,7 @@ def test_arbitrary_json_structures_raise_only_protocol_error(value: Any):
 @SETTINGS
 @given(st.sampled_from(REAL_BYTES), st.data())
 def test_mutated_real_payloads_raise_only_protocol_error(raw, data):
-    mutated = bytearray(raw)
-    for _ in range(data.draw(st.integers(min_value=1, max_value=8))):
-        if not mutated:
-            break
-        action = data.draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
-        at = data.draw(st.integers(min_value=0, max_value=len(mutated) - 1))
-        if action == "flip":
-            mutated[at] = data.draw(st.integers(min_value=0, max_value=255))
-        elif action == "cut":
-            del mutated[at:]
-        elif action == "insert":
-            mutated[at:at] = data.draw(st.sampled_from([b"{", b"}", b"[", b",", b'"', b":", b"\\"]))
-        else:
-            del mutated[at]
-    parse_bytes(bytes(mutated))
+    parse_bytes(mutate(raw, data))
 
 
 @SETTINGS
