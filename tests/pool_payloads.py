@@ -1,112 +1,61 @@
 """Pool API payloads for the Ocean and public-pool tests.
 
-NOT RECORDINGS. No real full Ocean or public-pool response exists (PROTOCOLS.md section
-7), so every payload here is written by hand from the field names documented in
-PROTOCOLS.md 5.1 (Ocean: third-party clients) and 5.2 (public-pool: its source code),
-with invented values. They test that the parsers read those names; they prove nothing
-about the live services. ckpool and P2Pool tests use the real recordings under
-tests/fixtures/ instead.
+Ocean: statsnap, user_hashrate, user_hashrate_full and earnpay are REAL captures of
+api.ocean.xyz/v1 (tests/fixtures/ocean/, provenance in tests/fixtures/SOURCES.md, section
+"naciremadream81/trillion"); `ocean_routes` serves them byte for byte. No recording of
+userinfo_full or blocks exists, so those two (OCEAN_USERINFO_FULL, OCEAN_BLOCKS) are still
+written by hand from the field names in PROTOCOLS.md 5.1, with invented values.
+
+public-pool: NOT RECORDINGS. No real response of the OSS code exists (PROTOCOLS.md section
+7); every payload is written by hand from the field names in PROTOCOLS.md 5.2 (its source
+code), with invented values. They test that the parser reads those names; they prove
+nothing about the live service.
+
+ckpool and P2Pool tests use the real recordings under tests/fixtures/ directly.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from rigwatch.protocols import ocean
+
+# Invented: the captures carry no address (the recording repo left it out).
 OCEAN_ACCOUNT = "bc1qoceanfarm7x0test0account0000000000000"
 PUBLIC_POOL_ACCOUNT = "bc1qpublicpool0test0account000000000000"
+OCEAN_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ocean"
 
 
 def body(value: Any) -> bytes:
     return json.dumps(value).encode()
 
 
-# ---- Ocean: shape from PROTOCOLS.md 5.1 (field names only), not a recording ----------
+# ---- Ocean: real captures ----------------------------------------------------------------
 
-OCEAN_STATSNAP = {
-    "result": {
-        "snap_type": "user",
-        "snap_ts": 1751962000,
-        "shares_60s": "12",
-        "shares_300s": "60",
-        "hashrate_60s": "117000000000000",
-        "hashrate_300s": "110000000000000",
-        "lastest_share_ts": 1751961990,
-        "shares_in_tides": "123456",
-        "estimated_earn_next_block": "0.00015180",
-        "estimated_bonus_earn_next_block": "0.00000020",
-        "estimated_total_earn_next_block": "0.00015200",
-        "estimated_payout_next_block": "0.00000000",
-        "unpaid": "0.01234567",
-    }
-}
+# endpoint name → its recorded body (tests/fixtures/ocean/trillion-<name>.json)
+OCEAN_RECORDED = (ocean.STATSNAP, ocean.USER_HASHRATE, ocean.USER_HASHRATE_FULL, ocean.EARNPAY)
 
-OCEAN_USER_HASHRATE = {
-    "result": {
-        "snap_ts": 1751962000,
-        "hashrate_60s": "117000000000000",
-        "hashrate_300s": "110000000000000",
-        "hashrate_600s": "109000000000000",
-        "hashrate_3600": "105000000000000",
-        "hashrate_7200": "104000000000000",
-        "hashrate_10800": "103000000000000",
-        "hashrate_86400": "100000000000000",
-        "active_worker_count": "2",
-    }
-}
 
-# workers as {name: [record]}, the shape clients read (`result.workers[name][0]`)
-OCEAN_USER_HASHRATE_FULL = {
-    "result": {
-        "snap_ts": 1751962000,
-        "workers": {
-            "s19-01": [
-                {
-                    "hashrate_60s": "81000000000000",
-                    "hashrate_300s": "80500000000000",
-                    "hashrate_3600": "80000000000000",
-                }
-            ],
-            "s19-02": [
-                {
-                    "hashrate_60s": "30500000000000",
-                    "hashrate_300s": "30100000000000",
-                    "hashrate_3600": "30000000000000",
-                }
-            ],
-        },
-    }
-}
+def ocean_capture(name: str) -> bytes:
+    """The real body recorded for one of OCEAN_RECORDED, unchanged."""
+    if name not in OCEAN_RECORDED:
+        raise ValueError(f"no recording of ocean {name}")
+    return (OCEAN_FIXTURES / f"trillion-{name}.json").read_bytes()
 
-# userinfo_full as a list of per-worker statsnaps naming their worker
+
+# ---- Ocean: NOT recordings (none exists); shape from PROTOCOLS.md 5.1 ---------------------
+
+# userinfo_full as a list of per-worker statsnaps naming their worker. The two names are
+# borrowed from the user_hashrate_full capture so that `build` has something to merge;
+# the times are invented (near the capture's snap_ts 1787271720).
 OCEAN_USERINFO_FULL = {
     "result": [
-        {"workername": "s19-01", "snap_ts": 1751962000, "lastest_share_ts": 1751961990},
-        {"workername": "s19-02", "snap_ts": 1751962000, "lastest_share_ts": 1751961500},
+        {"workername": "cc5719001b71", "snap_ts": 1787271720, "lastest_share_ts": 1787271700},
+        {"workername": "cc550a000ca5", "snap_ts": 1787271720, "lastest_share_ts": 1787271500},
     ]
-}
-
-OCEAN_TXID = "ab" * 32
-OCEAN_EARNPAY = {
-    "result": {
-        "earnings": [
-            {"block_hash": "00" * 32, "ts": 1751400000, "satoshis_net_earned": 524288},
-        ],
-        "payouts": [
-            {
-                "ts": 1751500000,
-                "on_chain_txid": OCEAN_TXID,
-                "lightning_txid": None,
-                "total_satoshis_net_paid": 1048576,
-            },
-            {
-                "ts": 1751800000,
-                "on_chain_txid": None,
-                "lightning_txid": "lnbc-payment-1",
-                "total_satoshis_net_paid": "250000",
-            },
-        ],
-    }
 }
 
 OCEAN_BLOCKS = {
@@ -124,16 +73,28 @@ OCEAN_BLOCKS = {
     }
 }
 
+_HAND_WRITTEN: dict[str, object] = {
+    ocean.USERINFO_FULL: OCEAN_USERINFO_FULL,
+    ocean.BLOCKS: OCEAN_BLOCKS,
+}
 
-def ocean_routes(account: str = OCEAN_ACCOUNT) -> dict[str, bytes]:
-    """Path (under the base URL) → body, for the replay server; earnpay by prefix."""
-    return {
-        f"/statsnap/{account}": body(OCEAN_STATSNAP),
-        f"/user_hashrate/{account}": body(OCEAN_USER_HASHRATE),
-        f"/user_hashrate_full/{account}": body(OCEAN_USER_HASHRATE_FULL),
-        f"/userinfo_full/{account}": body(OCEAN_USERINFO_FULL),
-        "/blocks/0/20/0": body(OCEAN_BLOCKS),
-    }
+
+def ocean_routes(
+    account: str = OCEAN_ACCOUNT, *, earnpay: tuple[datetime, datetime] | None = None
+) -> dict[str, bytes]:
+    """Path (under the base URL) → body, for the replay server; the paths come from
+    `ocean.endpoints` so they stay the connector's own. earnpay's path carries its start
+    and end times, so it is served only when they are given."""
+    genesis = datetime(2009, 1, 3, tzinfo=UTC)
+    routes: dict[str, bytes] = {}
+    for endpoint in ocean.endpoints(account, earnpay=earnpay or (genesis, genesis)):
+        if endpoint.name == ocean.EARNPAY and earnpay is None:
+            continue
+        if endpoint.name in OCEAN_RECORDED:
+            routes[endpoint.path] = ocean_capture(endpoint.name)
+        else:
+            routes[endpoint.path] = body(_HAND_WRITTEN[endpoint.name])
+    return routes
 
 
 # ---- public-pool: shape from its source (client.controller.ts, app.controller.ts,

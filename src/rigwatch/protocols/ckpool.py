@@ -134,12 +134,8 @@ def build(account: str, ts: datetime, bodies: Mapping[str, bytes]) -> tuple[Pool
     if USER not in bodies:
         raise ProtocolError("ckpool: no user body")
     found = parse_user(bodies[USER], account=account, ts=ts)
-    problems: list[str] = []
-    if POOL_STATUS in bodies:
-        try:
-            status = parse_pool_status(bodies[POOL_STATUS])
-        except ProtocolError as exc:
-            problems.append(str(exc))
-        else:
-            found = replace(found, pool_hashrate_hs=status.hashrate_hs)
-    return found, problems
+    parts = pool_json.OptionalParts(bodies)
+    status = parts.parse(POOL_STATUS, parse_pool_status, None)
+    if status is not None:
+        found = replace(found, pool_hashrate_hs=status.hashrate_hs)
+    return found, parts.problems

@@ -1,25 +1,35 @@
 """OCEAN (api.ocean.xyz/v1) bodies → `PoolAccount`.
 
-Facts from PROTOCOLS.md 5.1 (third-party clients; NO real full payload exists, so the
-tests use payloads built from these field names, marked as such):
+The facts for statsnap, user_hashrate, user_hashrate_full and earnpay come from real
+captured responses (tests/fixtures/ocean/, recorded by the naciremadream81/trillion
+project on 2026-08-20/21; provenance in tests/fixtures/SOURCES.md); those for
+userinfo_full and blocks only from third-party clients (PROTOCOLS.md 5.1), as no
+recording of them exists:
 
-- every body is `{"result": ...}`; an error is `{"error": "No such user..."}` (here a
-  ProtocolError carrying the pool's message);
-- numbers are often strings: hashrates in H/s (`"hashrate_300s":"1407374883553280"`),
-  amounts in **BTC as decimal strings** (`"estimated_earn_next_block":"0.00015180"`),
+- every body is `{"result": ...}`; an error is `{"error": "No such user..."}` (the
+  message as a third-party client quotes it; here a ProtocolError carrying it);
+- most numbers are JSON strings: hashrates in H/s, beyond 2**53 for a large address
+  (`"hashrate_60s":"932770542822219264"`; OCEAN computes them as doubles, so a float
+  holds them exactly), amounts in **BTC as decimal strings** (`"unpaid":"0.00000000"`),
   converted to satoshis with Decimal, never float; fields whose name says satoshis
-  (`total_satoshis_net_paid`, `total_reward_sats`) are already atomic;
+  (`total_satoshis_net_paid`, `total_reward_sats`) are already atomic; the capture sends
+  `total_satoshis_net_paid` as a JSON number, clients report strings too: both are read;
 - statsnap: `snap_ts`, `hashrate_60s`, `hashrate_300s`, `lastest_share_ts` (the typo is
   the real API's), `unpaid`, `estimated_earn_next_block`,
-  `estimated_total_earn_next_block`, ...;
-- user_hashrate: `hashrate_60s` ... `hashrate_86400` (with or without the trailing "s"),
-  `active_worker_count`;
-- user_hashrate_full / userinfo_full: per-worker records; seen as `{"workers": {name:
-  [record]}}` in clients, so a mapping of name to a record or a list of records, and a
-  list of records naming their worker, are all read;
-- earnpay: `payouts[{ts, on_chain_txid, lightning_txid, total_satoshis_net_paid}]`;
-- blocks: `blocks[{height, block_hash, ts, total_reward_sats, workername}]` (field names
-  from a third-party mock of the API; `ts` seen in seconds and milliseconds).
+  `estimated_total_earn_next_block`, ...; times are unix-seconds strings;
+- user_hashrate: `hashrate_60s` ... `hashrate_86400s` (8 windows), `active_worker_count`
+  (a JSON number); some clients expect no trailing "s", so both are read;
+- user_hashrate_full: `{"workers": {name: [record]}, "user_hashrate": {...}}`, the
+  address's total beside the workers (not a worker); records have no last-share time;
+- userinfo_full (no recording): per-worker records with `lastest_share_ts`; a mapping of
+  name to a record or a list of records, and a list of records naming their worker, are
+  all read;
+- earnpay: `payouts[{ts, on_chain_txid, total_satoshis_net_paid, is_generation_txn}]`
+  with `ts` a naive ISO time ("2026-08-20T23:11:17"), read as UTC; `lightning_txid` is
+  read when a client reports one (none in the capture);
+- blocks (no recording): `blocks[{height, block_hash, ts, total_reward_sats,
+  workername}]` (field names from a third-party mock of the API; `ts` seen in seconds
+  and milliseconds).
 
 Only `ProtocolError` escapes.
 """
@@ -57,15 +67,17 @@ _NAME_KEYS = ("workername", "worker_name", "worker", "name")
 _NOT_WORKERS = frozenset({"user_hashrate", "total", "online", "offline", "snap_ts"})
 
 
-def endpoints(account: str, *, since: datetime) -> list[Endpoint]:
-    """What one sync GETs; earnpay from `since` (unix seconds)."""
+def endpoints(account: str, *, earnpay: tuple[datetime, datetime]) -> list[Endpoint]:
+    """What one sync GETs; earnpay between the two times of `earnpay` (unix seconds, the
+    start / end form the recorded client used)."""
     user = pool_json.quote(account)
+    since, until = (int(t.timestamp()) for t in earnpay)
     return [
         Endpoint(STATSNAP, f"/statsnap/{user}", required=True),
         Endpoint(USER_HASHRATE, f"/user_hashrate/{user}"),
         Endpoint(USER_HASHRATE_FULL, f"/user_hashrate_full/{user}"),
         Endpoint(USERINFO_FULL, f"/userinfo_full/{user}"),
-        Endpoint(EARNPAY, f"/earnpay/{user}/{int(since.timestamp())}"),
+        Endpoint(EARNPAY, f"/earnpay/{user}/{since}/{until}"),
         Endpoint(BLOCKS, f"/blocks/0/{BLOCKS_PAGE_SIZE}/0"),
     ]
 
@@ -240,22 +252,13 @@ def build(account: str, ts: datetime, bodies: Mapping[str, bytes]) -> tuple[Pool
     if STATSNAP not in bodies:
         raise ProtocolError("ocean: no statsnap body")
     snap = parse_statsnap(bodies[STATSNAP])
-    problems: list[str] = []
-
-    def optional(name: str, parse: Any, empty: Any) -> Any:
-        if name not in bodies:
-            return empty
-        try:
-            return parse(bodies[name])
-        except ProtocolError as exc:
-            problems.append(str(exc))
-            return empty
-
-    user = optional(USER_HASHRATE, parse_user_hashrate, {"hashrates": {}, "workers_count": None})
-    full = optional(USER_HASHRATE_FULL, parse_user_hashrate_full, ())
-    info = optional(USERINFO_FULL, parse_userinfo_full, ())
-    payouts = optional(EARNPAY, parse_earnpay, ())
-    blocks = optional(BLOCKS, parse_blocks, ())
+    parts = pool_json.OptionalParts(bodies)
+    no_user: dict[str, Any] = {"hashrates": {}, "workers_count": None}
+    user = parts.parse(USER_HASHRATE, parse_user_hashrate, no_user)
+    full = parts.parse(USER_HASHRATE_FULL, parse_user_hashrate_full, ())
+    info = parts.parse(USERINFO_FULL, parse_userinfo_full, ())
+    payouts = parts.parse(EARNPAY, parse_earnpay, ())
+    blocks = parts.parse(BLOCKS, parse_blocks, ())
     workers = _merge_workers(full, info)
     return (
         PoolAccount(
@@ -274,13 +277,15 @@ def build(account: str, ts: datetime, bodies: Mapping[str, bytes]) -> tuple[Pool
             payouts=payouts,
             blocks=blocks,
         ),
-        problems,
+        parts.problems,
     )
 
 
-def earnpay_since(last_success: datetime | None, now: datetime) -> datetime:
-    """Where the payout history is read from: a year back on the first sync, then a
-    month before the last good one (payouts are stored once however often they come)."""
+def earnpay_window(last_success: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """The payout history a sync reads: from a year back on the first sync, then from a
+    month before the last good one (payouts are stored once however often they come),
+    to a day past now (a pool clock a little ahead loses nothing)."""
+    until = now + timedelta(days=1)
     if last_success is None:
-        return now - timedelta(days=365)
-    return min(last_success, now) - timedelta(days=30)
+        return now - timedelta(days=365), until
+    return min(last_success, now) - timedelta(days=30), until

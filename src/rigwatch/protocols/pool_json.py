@@ -12,15 +12,17 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from rigwatch.domain.pools import MAX_ATOMIC, SATS_PER_BTC, window_label
 from rigwatch.protocols.errors import ProtocolError
 
+T = TypeVar("T")
+E = TypeVar("E")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 10_000
 # Times outside this range are garbage, not history (2009-01-03 is the genesis block).
@@ -208,6 +210,24 @@ class Endpoint:
     name: str
     path: str
     required: bool = False
+
+
+class OptionalParts:
+    """The optional bodies of one sync: each parsed, or its ProtocolError noted in
+    `problems` and only its own figures lost (`empty` instead)."""
+
+    def __init__(self, bodies: Mapping[str, bytes]) -> None:
+        self._bodies = bodies
+        self.problems: list[str] = []
+
+    def parse(self, name: str, parse: Callable[[bytes], T], empty: E) -> T | E:
+        if name not in self._bodies:
+            return empty
+        try:
+            return parse(self._bodies[name])
+        except ProtocolError as exc:
+            self.problems.append(str(exc))
+            return empty
 
 
 def quote(segment: str) -> str:

@@ -121,19 +121,9 @@ def build(account: str, ts: datetime, bodies: Mapping[str, bytes]) -> tuple[Pool
     if CLIENT not in bodies:
         raise ProtocolError("public-pool: no client body")
     client = parse_client(bodies[CLIENT])
-    problems: list[str] = []
-    blocks: tuple[PoolBlock, ...] = ()
-    network: dict[str, Any] = {}
-    if INFO in bodies:
-        try:
-            blocks = parse_info(bodies[INFO])
-        except ProtocolError as exc:
-            problems.append(str(exc))
-    if NETWORK in bodies:
-        try:
-            network = parse_network(bodies[NETWORK])
-        except ProtocolError as exc:
-            problems.append(str(exc))
+    parts = pool_json.OptionalParts(bodies)
+    blocks: tuple[PoolBlock, ...] = parts.parse(INFO, parse_info, ())
+    network: dict[str, Any] = parts.parse(NETWORK, parse_network, {})
     return (
         PoolAccount(
             kind=PoolKind.PUBLIC_POOL,
@@ -149,5 +139,5 @@ def build(account: str, ts: datetime, bodies: Mapping[str, bytes]) -> tuple[Pool
             network_height=network.get("network_height"),
             network_difficulty=network.get("network_difficulty"),
         ),
-        problems,
+        parts.problems,
     )

@@ -1,8 +1,10 @@
 """The pool sync job against a loopback server replaying pool APIs, on both databases.
 
-ckpool and P2Pool answers are the real recordings under tests/fixtures/; Ocean and
-public-pool answers are the hand-written payloads of tests/pool_payloads.py (shapes from
-PROTOCOLS.md 5.1 / 5.2 and the pools' source, NOT recordings: none exists).
+ckpool, P2Pool and Ocean's statsnap / user_hashrate / user_hashrate_full / earnpay
+answers are real recordings under tests/fixtures/ (tests/pool_payloads.py serves the Ocean
+ones). Ocean's userinfo_full and blocks, the public-pool answers, and the
+user_hashrate_full bodies of `full_with` are hand-written (tests/pool_payloads.py and
+below; NOT recordings: none exists).
 """
 
 from __future__ import annotations
@@ -79,8 +81,9 @@ def route_ocean(server: ReplayServer, prefix: str = "/ocean", *, full: object = 
 def route_earnpay(
     server: ReplayServer, now: datetime, last_success: datetime | None, prefix: str = "/ocean"
 ) -> None:
-    since = int(ocean.earnpay_since(last_success, now).timestamp())
-    server.route(f"{prefix}/earnpay/{pp.OCEAN_ACCOUNT}/{since}", body=pp.body(pp.OCEAN_EARNPAY))
+    routes = pp.ocean_routes(earnpay=ocean.earnpay_window(last_success, now))
+    path = next(p for p in routes if p.startswith("/earnpay/"))
+    server.route(prefix + path, body=routes[path])
 
 
 def route_ckpool(server: ReplayServer, prefix: str = "/ck", delay_s: float = 0.0) -> None:
@@ -143,12 +146,19 @@ def test_each_kind_is_synced_into_its_account(engine: Engine, server: ReplayServ
         pub = store.account_detail(conn, ids[PoolKind.PUBLIC_POOL])
     assert oc is not None and ck is not None and p2 is not None and pub is not None
     assert oc.account.latest is not None
-    assert oc.account.latest.unpaid_atomic == 1_234_567
-    assert oc.account.latest.estimated_atomic == 15_200
-    assert oc.account.latest.hashrates["1h"] == 105e12
-    assert [p.amount_atomic for p in oc.payouts] == [250_000, 1_048_576]
-    assert [b.height for b in oc.blocks] == [903000, 902500]
-    assert {w.name: w.hashrate_hs for w in oc.workers} == {"s19-01": 80e12, "s19-02": 30e12}
+    # the real captures (tests/fixtures/ocean/): "0.00000000" and "0.14294639" BTC, the
+    # user_hashrate hashrate_3600s (> 2**53, exact as a double), payouts newest first
+    assert oc.account.latest.unpaid_atomic == 0
+    assert oc.account.latest.estimated_atomic == 14_294_639
+    assert oc.account.latest.hashrates["1h"] == 919317915435294592
+    assert oc.account.latest.workers == 2866
+    assert [p.amount_atomic for p in oc.payouts] == [14_297_234, 14_562_604, 14_690_711]
+    assert [b.height for b in oc.blocks] == [903000, 902500]  # hand-written blocks
+    assert {w.name: w.hashrate_hs for w in oc.workers} == {
+        "cc5719001b71": 344650471483492,
+        "cc550a000ca5": 258331478625558,
+        "cc5719000408": 258956978573804,
+    }
     assert ck.account.latest is not None
     assert ck.account.latest.hashrates["1d"] == 85.4e12
     assert ck.account.latest.pool_hashrate_hs == 360e15
@@ -272,7 +282,11 @@ def test_payouts_are_stored_once_however_often_the_pool_repeats_them(
     with engine.connect() as conn:
         rows = conn.execute(select(pool_payouts.c.amount_atomic, pool_payouts.c.txid)).all()
         detail = store.account_detail(conn, oc)
-    assert sorted(rows) == [(250_000, "lnbc-payment-1"), (1_048_576, pp.OCEAN_TXID)]
+    assert sorted(rows) == [
+        (14_297_234, "e160bdfed69bcae7d9ca2fbd12831aa9daff6d5568cd7f131fefa02a64599571"),
+        (14_562_604, "6884131b49984543978ea647f97ef0396df83ca0bb1c32361223a973fb621e63"),
+        (14_690_711, "9723fbf13ce5a64645009fd9c53ab5fa9bd5c8752b7409819666a6717dbc2eff"),
+    ]
     assert detail is not None and len(detail.blocks) == 2
 
 
@@ -332,11 +346,17 @@ def gap_events(engine: Engine) -> list[tuple[int, str]]:
         return [(r.miner_id, r.key) for r in rows]
 
 
-def full_with(s19_01_hs: float) -> dict[str, object]:
-    rec = {"hashrate_300s": str(int(s19_01_hs)), "hashrate_3600": str(int(s19_01_hs))}
-    return {
-        "result": {"workers": {"s19-01": [rec], "s19-02": [{"hashrate_3600": "30000000000000"}]}}
-    }
+# Two workers of the real user_hashrate_full capture and their 1-hour (preferred) figure.
+WORKER_A, WORKER_A_HS = "cc5719001b71", 344650471483492
+WORKER_B, WORKER_B_HS = "cc550a000ca5", 258331478625558
+
+
+def full_with(worker_a_hs: float) -> dict[str, object]:
+    """A hand-written user_hashrate_full (the capture's shape, names and worker B's
+    figure) in which worker A's pool-side hashrate is `worker_a_hs`."""
+    rec = {"hashrate_300s": str(int(worker_a_hs)), "hashrate_3600s": str(int(worker_a_hs))}
+    workers = {WORKER_A: [rec], WORKER_B: [{"hashrate_3600s": str(WORKER_B_HS)}]}
+    return {"result": {"workers": workers}}
 
 
 def test_workers_are_matched_and_a_gap_raises_one_event_after_an_hour(
@@ -345,16 +365,18 @@ def test_workers_are_matched_and_a_gap_raises_one_event_after_an_hour(
     with engine.begin() as conn:
         sentry_id, _ = create_sentry(conn, "rack-a")
     # the address.worker form, the bare name in another case, and another address's worker
-    a = add_miner(engine, sentry_id, "m-a", worker=f"{pp.OCEAN_ACCOUNT.upper()}.S19-01", user=None)
-    b = add_miner(engine, sentry_id, "m-b", worker=None, user="S19-02")
-    c = add_miner(engine, sentry_id, "m-c", worker="bc1qsomeoneelse.s19-01", user=None)
-    route_ocean(server)  # the pool credits s19-01 with 80 TH/s, s19-02 with 30 TH/s
+    a = add_miner(
+        engine, sentry_id, "m-a", worker=f"{pp.OCEAN_ACCOUNT.upper()}.{WORKER_A.upper()}", user=None
+    )
+    b = add_miner(engine, sentry_id, "m-b", worker=None, user=WORKER_B.upper())
+    c = add_miner(engine, sentry_id, "m-c", worker=f"bc1qsomeoneelse.{WORKER_A}", user=None)
+    route_ocean(server)  # the capture credits A with ~344.65 TH/s, B with ~258.33 TH/s
     oc = add(engine, PoolKind.OCEAN, server.url + "/ocean", pp.OCEAN_ACCOUNT)
 
-    def tick(minutes: int, a_hs: float = 110e12) -> None:
+    def tick(minutes: int, a_hs: float = 474e12) -> None:
         now = T0 + minutes * MIN
         report(engine, a, a_hs, now)
-        report(engine, b, 30e12, now)
+        report(engine, b, 258e12, now)
         report(engine, c, 100e12, now)
         sync(engine, now)
 
@@ -365,14 +387,20 @@ def test_workers_are_matched_and_a_gap_raises_one_event_after_an_hour(
         seen_c = store.miner_pools(conn, c)
         detail = store.account_detail(conn, oc)
     assert [(v.worker, v.pool_hashrate_hs, v.miner_hashrate_hs) for v in seen_a] == [
-        ("s19-01", 80e12, 110e12)
+        (WORKER_A, WORKER_A_HS, 474e12)
     ]
-    assert seen_a[0].gap_pct == pytest.approx(27.27, abs=0.01)
+    # (474e12 - 344650471483492) / 474e12
+    assert seen_a[0].gap_pct == pytest.approx(27.29, abs=0.01)
     assert seen_a[0].gap_since == T0 and not seen_a[0].gap_raised
-    assert seen_b[0].gap_since is None and seen_b[0].gap_pct == 0.0
+    # (258331478625558 - 258e12) / 258e12 = 0.13 %: well within, no gap
+    assert seen_b[0].gap_since is None and seen_b[0].gap_pct == 0.13
     assert seen_c == []
     assert detail is not None
-    assert {w.name: w.miner_ids for w in detail.workers} == {"s19-01": (a,), "s19-02": (b,)}
+    assert {w.name: w.miner_ids for w in detail.workers} == {
+        WORKER_A: (a,),
+        WORKER_B: (b,),
+        "cc5719000408": (),
+    }
 
     for minutes in (5, 30, 55):
         tick(minutes)
@@ -383,13 +411,13 @@ def test_workers_are_matched_and_a_gap_raises_one_event_after_an_hour(
         tick(minutes)
     assert len(gap_events(engine)) == 1
 
-    route_ocean(server, full=full_with(108e12))  # within 20 %: the episode ends, silently
+    route_ocean(server, full=full_with(470e12))  # within 20 %: the episode ends, silently
     tick(125)
     assert len(gap_events(engine)) == 1
     with engine.connect() as conn:
         assert store.miner_pools(conn, a)[0].gap_since is None
 
-    route_ocean(server, full=full_with(50e12))  # a new episode: its own event after an hour
+    route_ocean(server, full=full_with(200e12))  # a new episode: its own event after an hour
     tick(130)
     tick(185)
     assert len(gap_events(engine)) == 1
@@ -408,10 +436,10 @@ def test_workers_are_matched_and_a_gap_raises_one_event_after_an_hour(
 def test_a_silent_miner_neither_starts_nor_ends_a_gap(engine: Engine, server: ReplayServer) -> None:
     with engine.begin() as conn:
         sentry_id, _ = create_sentry(conn, "rack-a")
-    a = add_miner(engine, sentry_id, "m-a", worker="s19-01", user=None)
+    a = add_miner(engine, sentry_id, "m-a", worker=WORKER_A, user=None)
     route_ocean(server)
     add(engine, PoolKind.OCEAN, server.url + "/ocean", pp.OCEAN_ACCOUNT)
-    report(engine, a, 110e12, T0)
+    report(engine, a, 474e12, T0)
     sync(engine, T0)
     # the miner stops reporting: its last reading goes stale, the episode is kept as is
     sync(engine, T0 + 70 * MIN)
@@ -426,14 +454,14 @@ def test_several_miners_behind_one_worker_name_are_compared_as_their_sum(
 ) -> None:
     with engine.begin() as conn:
         sentry_id, _ = create_sentry(conn, "rack-a")
-    one = add_miner(engine, sentry_id, "m-1", worker="s19-01", user=None)
-    two = add_miner(engine, sentry_id, "m-2", worker=None, user="s19-01")
-    route_ocean(server)  # 80 TH/s at the pool
+    one = add_miner(engine, sentry_id, "m-1", worker=WORKER_A, user=None)
+    two = add_miner(engine, sentry_id, "m-2", worker=None, user=WORKER_A)
+    route_ocean(server)  # ~344.65 TH/s at the pool (the capture)
     add(engine, PoolKind.OCEAN, server.url + "/ocean", pp.OCEAN_ACCOUNT)
-    report(engine, one, 40e12, T0)
-    report(engine, two, 41e12, T0)
+    report(engine, one, 170e12, T0)
+    report(engine, two, 175e12, T0)
     sync(engine, T0)
     with engine.connect() as conn:
         views = [store.miner_pools(conn, m)[0] for m in (one, two)]
-    assert [v.miner_hashrate_hs for v in views] == [81e12, 81e12]
+    assert [v.miner_hashrate_hs for v in views] == [345e12, 345e12]
     assert all(v.gap_since is None for v in views)

@@ -35,7 +35,16 @@ PARSERS: list[Callable[[bytes], object]] = [
     public_pool.parse_network,
 ]
 BUILDERS = [
-    (ocean.build, [ocean.STATSNAP, ocean.USER_HASHRATE, ocean.USERINFO_FULL, ocean.EARNPAY]),
+    (
+        ocean.build,
+        [
+            ocean.STATSNAP,
+            ocean.USER_HASHRATE,
+            ocean.USER_HASHRATE_FULL,
+            ocean.USERINFO_FULL,
+            ocean.EARNPAY,
+        ],
+    ),
     (public_pool.build, [public_pool.CLIENT, public_pool.INFO, public_pool.NETWORK]),
     (ckpool.build, [ckpool.USER, ckpool.POOL_STATUS]),
     (pool_p2pool.build, ["local/stratum", "pool/stats", "network/stats", "pool/blocks"]),
@@ -47,13 +56,12 @@ REAL: list[bytes] = [
         (FIXTURES / "p2pool" / "data-api" / f"oieieio-2024-12__{n}.json").read_bytes()
         for n in ("local_stratum", "pool_stats", "network_stats", "pool_blocks")
     ),
+    *(p.read_bytes() for p in sorted((FIXTURES / "ocean").iterdir())),
+    # hand-written (no recording exists; see tests/pool_payloads.py)
     *(
         pp.body(v)
         for v in (
-            pp.OCEAN_STATSNAP,
-            pp.OCEAN_USER_HASHRATE_FULL,
             pp.OCEAN_USERINFO_FULL,
-            pp.OCEAN_EARNPAY,
             pp.OCEAN_BLOCKS,
             pp.PUBLIC_POOL_CLIENT_OLD,
             pp.PUBLIC_POOL_CLIENT_NEW,
