@@ -161,6 +161,14 @@ class Settings(BaseSettings):
         max_length=500,
         description="ckpool web root serving `/users/<address>`; default of new ckpool accounts.",
     )
+    p2pool_observer_url: str = Field(
+        default="https://p2pool.observer",
+        max_length=500,
+        description=(
+            "P2Pool observer web root serving `/api/...`; default of new p2pool-observer "
+            "accounts (the mini side chain's: `https://mini.p2pool.observer`)."
+        ),
+    )
     pool_interval_s: int = Field(
         default=300,
         ge=30,

@@ -54,7 +54,14 @@ from rigwatch.domain.pools import (
     preferred_rate,
     step_gap,
 )
-from rigwatch.protocols import ckpool, ocean, pool_json, pool_p2pool, public_pool
+from rigwatch.protocols import (
+    ckpool,
+    ocean,
+    p2pool_observer,
+    pool_json,
+    pool_p2pool,
+    public_pool,
+)
 from rigwatch.protocols.errors import ProtocolError
 from rigwatch.protocols.pool_json import Endpoint
 from rigwatch.store import pools as store
@@ -73,6 +80,7 @@ PARSERS: dict[PoolKind, ModuleType] = {
     PoolKind.PUBLIC_POOL: public_pool,
     PoolKind.CKPOOL: ckpool,
     PoolKind.P2POOL: pool_p2pool,
+    PoolKind.P2POOL_OBSERVER: p2pool_observer,
 }
 
 
@@ -86,7 +94,7 @@ class PoolSyncFailed(RuntimeError):
 
 def _endpoints(ref: store.AccountRef, now: datetime) -> list[Endpoint]:
     if ref.kind is PoolKind.OCEAN:
-        return ocean.endpoints(ref.account, since=ocean.earnpay_since(ref.last_success_at, now))
+        return ocean.endpoints(ref.account, earnpay=ocean.earnpay_window(ref.last_success_at, now))
     module = PARSERS[ref.kind]
     found: list[Endpoint] = module.endpoints(ref.account)
     return found
@@ -257,9 +265,10 @@ def sync_pools(
 
 
 def default_base_url(settings: Settings, kind: PoolKind) -> str | None:
-    """The public service of a kind (configuration); P2Pool has none."""
+    """The public service of a kind (configuration); a P2Pool node has none."""
     return {
         PoolKind.OCEAN: settings.ocean_url,
+        PoolKind.P2POOL_OBSERVER: settings.p2pool_observer_url,
         PoolKind.PUBLIC_POOL: settings.public_pool_url,
         PoolKind.CKPOOL: settings.ckpool_url,
     }.get(kind)

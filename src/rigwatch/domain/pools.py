@@ -1,8 +1,8 @@
 """Pool accounts: what a pool says about the farm's account there, whatever the pool.
 
-Ocean, public-pool, ckpool (solo) and a P2Pool node each map onto one `PoolAccount`:
-pool-side hashrate per averaging window, the workers the pool sees, the unpaid balance
-and the estimated earnings, payouts and the blocks the pool found.
+Ocean, public-pool, ckpool (solo), a P2Pool node and the P2Pool observer each map onto
+one `PoolAccount`: pool-side hashrate per averaging window, the workers the pool sees,
+the unpaid balance and the estimated earnings, payouts and the blocks the pool found.
 
 Units: hashrates in H/s (float); every amount is an exact int of atomic units of its
 coin (satoshis for BTC, 10**-12 XMR for Monero), never a float. Windows are labelled
@@ -30,6 +30,7 @@ class PoolKind(enum.StrEnum):
     PUBLIC_POOL = "public-pool"
     CKPOOL = "ckpool"
     P2POOL = "p2pool"
+    P2POOL_OBSERVER = "p2pool-observer"
 
 
 COIN_OF: dict[PoolKind, str] = {
@@ -37,6 +38,7 @@ COIN_OF: dict[PoolKind, str] = {
     PoolKind.PUBLIC_POOL: "BTC",
     PoolKind.CKPOOL: "BTC",
     PoolKind.P2POOL: "XMR",
+    PoolKind.P2POOL_OBSERVER: "XMR",
 }
 
 

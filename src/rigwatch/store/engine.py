@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,14 +91,23 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; a no-op when it is already there.
+def upgrade(engine: Engine, to: str = "head") -> None:
+    """Bring the schema to the newest migration (or `to`); a no-op when it is there.
 
     Safe at every start and from a second process: the whole upgrade runs in one
     transaction that first takes the database's writer lock (BEGIN IMMEDIATE on
     SQLite, an advisory lock on PostgreSQL), so two processes never migrate at
     once and the second one finds the schema at head.
     """
+    _migrate(engine, lambda config: command.upgrade(config, to))
+
+
+def downgrade(engine: Engine, to: str) -> None:
+    """Take the schema back to revision `to`, under the same lock as `upgrade`."""
+    _migrate(engine, lambda config: command.downgrade(config, to))
+
+
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -105,7 +115,7 @@ def upgrade(engine: Engine) -> None:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
             )
-        command.upgrade(_alembic_config(connection), "head")
+        step(_alembic_config(connection))
         connection.commit()
 
 

@@ -656,7 +656,9 @@ pool_accounts = Table(
     Column("consecutive_failures", Integer, nullable=False),
     Column("last_error", Text),
     UniqueConstraint("kind", "base_url", "account"),
-    CheckConstraint("kind IN ('ocean', 'public-pool', 'ckpool', 'p2pool')", name="kind"),
+    CheckConstraint(
+        "kind IN ('ocean', 'public-pool', 'ckpool', 'p2pool', 'p2pool-observer')", name="kind"
+    ),
 )
 
 pool_account_samples = Table(

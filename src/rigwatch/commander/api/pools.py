@@ -28,8 +28,8 @@ ACCOUNT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,199}$"
 
 class PoolAccountIn(BaseModel):
     """A pool account to watch. `base_url` defaults to the kind's public service
-    (settings `ocean_url`, `public_pool_url`, `ckpool_url`); P2Pool needs one (where the
-    node's data-api directory is served)."""
+    (settings `ocean_url`, `public_pool_url`, `ckpool_url`, `p2pool_observer_url`); a
+    P2Pool node (`p2pool`) needs one (where its data-api directory is served)."""
 
     kind: PoolKind
     account: Annotated[str, Field(pattern=ACCOUNT_PATTERN)]
