@@ -1,6 +1,6 @@
 """The complete dashboard in real headless Chromium: problem tiles first, the miners as a
-table and as a grid, bulk tagging, sites and tags, the events timeline, dark and light
-themes, a phone's 390 px viewport and the keyboard.
+table and as a grid, bulk tagging and racks, sites and tags, the events timeline, dark
+and light themes, a phone's 390 px viewport and the keyboard.
 
 Screenshots (dark, light, phone, grid) are copied to /tmp/rigwatch-shots/.
 """
@@ -358,6 +358,46 @@ def test_an_operator_tags_two_miners_and_the_tag_filter_finds_them(
     page.get_by_test_id("bulk-tag-name").fill("rack-7")
     page.get_by_test_id("bulk-tag-remove").click()
     expect(page.get_by_test_id("bulk-msg")).to_contain_text("Untagged 2 of 2 miners")
+
+
+def test_an_operator_puts_miners_in_a_rack_and_the_grid_groups_them_by_rack(
+    page_as: Any, farm: dict[str, Any]
+) -> None:
+    viewer = page_as("vera")
+    _ready(viewer, "table")
+    viewer.locator("#miner-rows tr[data-id] input[data-pick]").first.check()
+    expect(viewer.get_by_test_id("bulk-rack")).to_have_count(0)
+
+    page = page_as("otto")
+    _ready(page, "table")
+    boxes = page.locator("#miner-rows tr[data-id] input[data-pick]")
+    boxes.nth(0).click()
+    boxes.nth(2).click(modifiers=["Shift"])
+    expect(page.get_by_test_id("bulk-count")).to_have_text("3 selected")
+    page.get_by_test_id("bulk-rack-name").fill("A-03")
+    page.get_by_test_id("bulk-rack-set").click()
+    expect(page.get_by_test_id("bulk-msg")).to_contain_text("Placed 3 of 3 miners in rack")
+    expect(page.locator('#miner-rows [data-col="rack"]')).to_have_count(3)
+    expect(page.locator('#miner-rows [data-col="rack"]').first).to_have_text("rack A-03")
+    page.get_by_test_id("view-grid").click()
+    _ready(page, "grid")
+    page.get_by_test_id("grid-group").select_option("rack")
+    headings = page.locator("#grid-groups .g-group h3").all_inner_texts()
+    assert any(
+        "rack A-03" in h and h.split("rack A-03")[1].strip().startswith("3 miners")
+        for h in headings
+    ), headings
+    assert any("no rack" in h for h in headings), headings
+    _shot(page, "grid-by-rack")
+    page.get_by_test_id("grid-group").select_option("site")
+    page.get_by_test_id("view-table").click()
+    _ready(page, "table")
+    # Out of the rack again (an empty rack), so the other tests see the farm as it was.
+    page.get_by_test_id("bulk-rack-name").fill("")
+    page.get_by_test_id("bulk-rack-set").click()
+    expect(page.get_by_test_id("bulk-msg")).to_contain_text("out of any rack")
+    expect(page.locator('#miner-rows [data-col="rack"]')).to_have_count(0)
+    page.get_by_test_id("bulk-clear").click()
 
 
 def test_the_sites_page_lists_sites_and_links_to_the_filtered_overview(page_as: Any) -> None:

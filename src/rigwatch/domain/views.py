@@ -71,6 +71,7 @@ class MinerRow:
     pool_url: str | None
     warnings: tuple[str, ...] = ()
     host: str | None = None
+    rack: str | None = None  # placed by people (POST /api/v1/miners/rack), never by sentries
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from rigwatch.store.tables import events, hosts, miner_state, miners, sentries, 
 from rigwatch.store.timestamps import from_us_opt
 
 TAG_MAX_LEN = 64
+RACK_MAX_LEN = 100  # miners.rack
 TAGS_PER_MINER = 32
 _CHUNK = 500
 
@@ -94,8 +95,9 @@ class TagCount:
 
 
 @dataclass(frozen=True, slots=True)
-class TagChange:
-    """What `set_tags` did: miners found, miners whose tags changed, ids not found."""
+class MinerChange:
+    """What a change of many miners did (`set_tags`, `set_rack`): miners found, miners
+    that changed, ids not found."""
 
     matched: int
     changed: int
@@ -308,7 +310,7 @@ def clean_tag(tag: str) -> str:
 
 def set_tags(
     conn: Connection, miner_ids: Iterable[int], add: Sequence[str], remove: Sequence[str]
-) -> TagChange:
+) -> MinerChange:
     """Add `add` and remove `remove` on each miner (in the caller's transaction); a tag in
     both is removed. Tags keep their order; new ones go last. ValueError when a miner would
     carry more than `TAGS_PER_MINER` tags (nothing is changed then)."""
@@ -335,8 +337,44 @@ def set_tags(
             update(miners).where(miners.c.id == bindparam("mid")).values(tags=bindparam("tags")),
             updates,
         )
-    return TagChange(
+    return MinerChange(
         matched=len(found),
         changed=len(updates),
+        missing=tuple(m for m in wanted if m not in found),
+    )
+
+
+def clean_rack(rack: str | None) -> str | None:
+    """A rack as stored: trimmed, at most 100 characters, no control characters; None (or
+    only spaces) takes the miners out of any rack. ValueError else."""
+    if rack is None:
+        return None
+    cleaned = " ".join(rack.split())
+    if not cleaned:
+        return None
+    if len(cleaned) > RACK_MAX_LEN:
+        raise ValueError(f"a rack must be at most {RACK_MAX_LEN} characters")
+    if any(not ch.isprintable() for ch in cleaned):
+        raise ValueError("a rack must not hold control characters")
+    return cleaned
+
+
+def set_rack(conn: Connection, miner_ids: Iterable[int], rack: str | None) -> MinerChange:
+    """Put each miner in `rack` (None: in none), in the caller's transaction. The grid
+    groups by it; the sentries never set it, so a rack stays as people placed it."""
+    wanted = sorted(set(miner_ids))
+    placed = clean_rack(rack)
+    found: dict[int, str | None] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for row in conn.execute(select(miners.c.id, miners.c.rack).where(miners.c.id.in_(chunk))):
+            found[int(row.id)] = row.rack
+    moving = [mid for mid, old in found.items() if old != placed]
+    for start in range(0, len(moving), _CHUNK):
+        chunk = moving[start : start + _CHUNK]
+        conn.execute(update(miners).where(miners.c.id.in_(chunk)).values(rack=placed))
+    return MinerChange(
+        matched=len(found),
+        changed=len(moving),
         missing=tuple(m for m in wanted if m not in found),
     )

@@ -220,6 +220,7 @@ def _miner_row(row: Row[Any]) -> MinerRow:
         pool_url=row.pool_url,
         warnings=warnings,
         host=row.host_key,
+        rack=row.rack,
     )
 
 

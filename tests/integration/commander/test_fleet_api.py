@@ -1,5 +1,5 @@
 """Fleet API: sites and tags with their totals, problem miners, the grid, bulk tagging
-(roles, audit, CSRF, limits), the miners list's site filter, and gzip."""
+and racks (roles, audit, CSRF, limits), the miners list's site filter, and gzip."""
 
 from __future__ import annotations
 
@@ -176,6 +176,63 @@ def test_tagging_needs_an_operator_and_valid_tags(
     assert many.status_code == 200
     more = admin.post("/api/v1/miners/tags", json={"ids": one, "add": [f"b{i}" for i in range(16)]})
     assert more.status_code == 422 and "at most 32" in more.json()["detail"]
+
+
+def test_an_operator_places_miners_in_racks_and_the_grid_orders_by_them(
+    commander: RunningCommander,
+    viewer: httpx.Client,
+    operator: httpx.Client,
+    anonymous: httpx.Client,
+) -> None:
+    _farm(commander)
+    ids = _ids(viewer)
+    north = [ids["n-2"], ids["n-slow"]]
+    r = operator.post("/api/v1/miners/rack", json={"ids": [*north, 999_999], "rack": " A-03 "})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"matched": 2, "changed": 2, "missing": [999_999]}
+    same = operator.post("/api/v1/miners/rack", json={"ids": north, "rack": "A-03"})
+    assert same.json() == {"matched": 2, "changed": 0, "missing": []}
+    assert (
+        operator.post("/api/v1/miners/rack", json={"ids": [ids["n-1"]], "rack": "B 1"}).json()[
+            "changed"
+        ]
+        == 1
+    )
+
+    g = viewer.get("/api/v1/fleet/grid", params={"site": "north"}).json()
+    # By site, then rack (racked first, rackless last), then name.
+    assert g["name"] == ["n-2", "n-slow", "n-1", "n-gone"]
+    assert [g["racks"][i] if i >= 0 else None for i in g["rack"]] == ["A-03", "A-03", "B 1", None]
+    listed = viewer.get("/api/v1/miners", params={"q": "n-slow"}).json()["items"][0]
+    assert listed["rack"] == "A-03"
+
+    # null (or only spaces) takes miners out of any rack
+    out = operator.post("/api/v1/miners/rack", json={"ids": north, "rack": None})
+    assert out.json()["changed"] == 2
+    assert (
+        operator.post("/api/v1/miners/rack", json={"ids": [ids["n-1"]], "rack": "  "}).json()[
+            "changed"
+        ]
+        == 1
+    )
+    assert viewer.get("/api/v1/fleet/grid").json()["rack"] == [-1] * 6
+
+    body = {"ids": north, "rack": "A-01"}
+    assert viewer.post("/api/v1/miners/rack", json=body).status_code == 403
+    assert anonymous.post("/api/v1/miners/rack", json=body).status_code == 401
+    for bad in (
+        {"ids": north},
+        {"ids": [], "rack": "A"},
+        {"ids": north, "rack": "x" * 101},
+        {"ids": north, "rack": "bad\u0007bell"},
+        {"ids": north, "rack": 7},
+    ):
+        assert operator.post("/api/v1/miners/rack", json=bad).status_code == 422, bad
+    with commander.engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_log.c.target).where(audit_log.c.action == "miners.rack")
+        ).all()
+    assert [r[0] for r in rows] == ["2 miners", "0 miners", "1 miners", "2 miners", "1 miners"]
 
 
 def test_a_browser_session_must_send_its_csrf_token_to_tag(

@@ -118,6 +118,7 @@ ROLES: dict[tuple[str, str], Need] = {
     ("GET", "/api/v1/fleet/grid"): V,
     # -- running the farm
     ("POST", "/api/v1/miners/tags"): OP,
+    ("POST", "/api/v1/miners/rack"): OP,
     # -- administration
     ("GET", "/api/v1/sentries"): A,
     ("POST", "/api/v1/sentries"): A,

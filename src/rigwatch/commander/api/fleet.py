@@ -1,8 +1,8 @@
 """Fleet views for the dashboard: sites and tags with their totals, the miners that need
-attention, every miner as a grid cell, and tags changed on many miners at once.
+attention, every miner as a grid cell, and tags or racks changed on many miners at once.
 
-Viewers read; operators and admins tag (audited; a browser sends its CSRF token as for
-every mutating call).
+Viewers read; operators and admins tag and place miners in racks (audited; a browser
+sends its CSRF token as for every mutating call).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rigwatch.domain.models import MinerKind, MinerStatus
 from rigwatch.store import auth as store_auth
 from rigwatch.store import fleet as store_fleet
 from rigwatch.store import jsontext
-from rigwatch.store.fleet import Problems, SiteTotals, TagChange, TagCount
+from rigwatch.store.fleet import MinerChange, Problems, SiteTotals, TagCount
 from rigwatch.store.queries import MinerQuery
 
 router = APIRouter(tags=["fleet"])
@@ -139,8 +139,8 @@ class TagsIn(BaseModel):
     remove: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS_PER_CALL)
 
 
-@router.post("/miners/tags", response_model=TagChange, responses={422: {}})
-def tag_miners(body: TagsIn, who: Operator, rw: RW) -> TagChange:
+@router.post("/miners/tags", response_model=MinerChange, responses={422: {}})
+def tag_miners(body: TagsIn, who: Operator, rw: RW) -> MinerChange:
     """Add and remove tags on many miners at once (a tag in both lists is removed).
     Ids not found are listed in `missing`; nothing is changed when a tag is invalid or a
     miner would carry more than 32 tags."""
@@ -152,7 +152,7 @@ def tag_miners(body: TagsIn, who: Operator, rw: RW) -> TagChange:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
 
-    def change(conn: Connection) -> TagChange:
+    def change(conn: Connection) -> MinerChange:
         result = store_fleet.set_tags(conn, body.ids, add, remove)
         detail = jsontext.dumps({"add": add, "remove": remove, "ids": sorted(set(body.ids))[:1000]})
         store_auth.audit(conn, who.name, "miners.tags", f"{result.changed} miners", detail)
@@ -162,3 +162,29 @@ def tag_miners(body: TagsIn, who: Operator, rw: RW) -> TagChange:
         return rw.change(change)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+
+
+class RackIn(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=MAX_TAG_IDS, description="miner ids")
+    rack: str | None = Field(
+        max_length=store_fleet.RACK_MAX_LEN,
+        description="the rack, e.g. `A-03`; null or empty takes the miners out of any rack",
+    )
+
+
+@router.post("/miners/rack", response_model=MinerChange, responses={422: {}})
+def place_miners(body: RackIn, who: Operator, rw: RW) -> MinerChange:
+    """Put many miners in one rack (or in none). The grid groups by rack; a sentry never
+    changes it. Ids not found are listed in `missing`."""
+    try:
+        rack = store_fleet.clean_rack(body.rack)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+    def change(conn: Connection) -> MinerChange:
+        result = store_fleet.set_rack(conn, body.ids, rack)
+        detail = jsontext.dumps({"rack": rack, "ids": sorted(set(body.ids))[:1000]})
+        store_auth.audit(conn, who.name, "miners.rack", f"{result.changed} miners", detail)
+        return result
+
+    return rw.change(change)

@@ -116,6 +116,12 @@ async function loadEvents() {
 
 // -- the pools' blocks -------------------------------------------------------------------
 
+// A wallet address (95 characters for Monero) is cut in the middle; the title keeps it whole.
+function finderText(finder) {
+  if (!finder) return "—";
+  return finder.length > 40 && /^[A-Za-z0-9]+$/.test(finder) ? middle(finder, 12) : finder;
+}
+
 function poolBlockRow(b) {
   return el("tr", { dataset: { pool: b.poolId ?? "log" } },
     el("td", { class: "name", dataset: { col: "pool" } }, b.pool, " ", el("span", { class: "sub" }, b.kind)),
@@ -123,7 +129,7 @@ function poolBlockRow(b) {
     el("td", { class: "num" }, grouped(b.height)),
     when(b.ts),
     el("td", { class: "num mono" }, b.reward === null || b.reward === undefined ? "—" : coinText(b.reward, b.coin ?? "BTC")),
-    el("td", { class: "name" }, b.finder ?? "—"),
+    el("td", { class: "name", title: b.finder ?? "" }, finderText(b.finder)),
     el("td", { class: "mono", title: b.hash || "" }, b.hash ? middle(b.hash) : "—"),
   );
 }

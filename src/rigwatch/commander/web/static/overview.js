@@ -1,6 +1,6 @@
 // The farm overview: problem tiles, totals, the farm chart, and the miners as a paged
 // table or a dense grid, with filters (text, status, kind, site, tag; kept in the URL),
-// bulk selection (checkboxes, Shift+click for a range) and tagging for operators.
+// bulk selection (checkboxes, Shift+click for a range), tagging and racks for operators.
 // Every miner-supplied string goes through escapeHtml.
 import { ago, escapeHtml, fill, hashrate, power, temp, tickAgo } from "/static/format.js";
 import { connect } from "/static/live.js";
@@ -146,7 +146,7 @@ function row(m) {
     <td>${escapeHtml([m.make, m.model].filter(Boolean).join(" "))}</td><td>${escapeHtml(m.ip)}</td>
     <td class="num" data-col="hashrate">${hashrate(m.hashrate_hs)}</td><td class="num">${hashrate(m.hashrate_expected_hs)}</td>
     <td class="num">${temp(m.temp_max_c ?? m.temp_c)}</td><td class="num">${power(m.power_w)}</td>
-    <td data-ago="${last}">${ago(last)}</td><td>${escapeHtml(m.site)}</td><td class="tags">${tags}</td></tr>`;
+    <td data-ago="${last}">${ago(last)}</td><td>${escapeHtml(m.site)}${m.rack ? ` <span class="sub" data-col="rack">rack ${escapeHtml(m.rack)}</span>` : ""}</td><td class="tags">${tags}</td></tr>`;
 }
 
 function render() {
@@ -223,7 +223,7 @@ document.getElementById("bulk-clear").addEventListener("click", () => {
   selectionChanged();
 });
 
-// -- tagging (operators and admins; the API checks the role and the CSRF token) ---------
+// -- tags and racks (operators and admins; the API checks the role and the CSRF token) --
 
 async function refreshTags() {
   const tags = await getJson("/api/v1/tags");
@@ -233,29 +233,53 @@ async function refreshTags() {
   document.getElementById("tag-list").replaceChildren(...tags.map((t) => new Option(t.tag, t.tag)));
 }
 
-async function tagSelected(action) {
-  const input = document.getElementById("bulk-tag-name");
-  const name = input.value.trim();
-  if (!name || !selected.size) return;
+// POST a change of the selected miners; its answer, or null once the message says why not.
+async function postBulk(path, change) {
   bulkMsg.classList.remove("error");
   bulkMsg.textContent = "saving…";
-  const res = await fetch("/api/v1/miners/tags", {
+  const res = await fetch(path, {
     method: "POST",
     credentials: "same-origin",
     headers: { "content-type": "application/json", "x-csrf-token": csrf() },
-    body: JSON.stringify({ ids: [...selected], [action]: [name] }),
+    body: JSON.stringify({ ids: [...selected], ...change }),
   });
   const body = await res.json().catch(() => null);
   if (!res.ok) {
     const detail = body && typeof body.detail === "string" ? body.detail : `${res.status} ${res.statusText}`;
     bulkMsg.textContent = `Not saved: ${detail}`;
     bulkMsg.classList.add("error");
-    return;
+    return null;
   }
-  const verb = action === "add" ? "Tagged" : "Untagged";
-  bulkMsg.textContent = `${verb} ${body.changed.toLocaleString("en-US")} of ${body.matched.toLocaleString("en-US")} miners “${name}”`;
+  return body;
+}
+
+const counted = (body) => `${body.changed.toLocaleString("en-US")} of ${body.matched.toLocaleString("en-US")} miners`;
+
+async function tagSelected(action) {
+  const name = document.getElementById("bulk-tag-name").value.trim();
+  if (!name || !selected.size) return;
+  const body = await postBulk("/api/v1/miners/tags", { [action]: [name] });
+  if (!body) return;
+  bulkMsg.textContent = `${action === "add" ? "Tagged" : "Untagged"} ${counted(body)} “${name}”`;
   await refreshTags();
   await load();
+}
+
+async function rackSelected() {
+  const rack = document.getElementById("bulk-rack-name").value.trim();
+  if (!selected.size) return;
+  const body = await postBulk("/api/v1/miners/rack", { rack: rack || null });
+  if (!body) return;
+  bulkMsg.textContent = `Placed ${counted(body)} ${rack ? `in rack “${rack}”` : "out of any rack"}`;
+  await load();
+}
+
+const rackForm = document.getElementById("bulk-rack");
+if (rackForm) {
+  rackForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    rackSelected().catch(report);
+  });
 }
 
 if (bulkForm) {
