@@ -249,6 +249,9 @@ def window_share(weight: int, pool: PoolInfo) -> WindowShare | None:
         or pool.block_time_s is None
     ):
         return None
+    # The shares and pool_info are read a moment apart: a window that moved on between the
+    # two could show the account more than the whole window. It never holds more.
+    weight = min(weight, pool.window_weight)
     fraction = weight / pool.window_weight
     # Labelled by the window's length, to the minute: 323 blocks of 10 s → "54m".
     minutes = max(1, round(pool.window_blocks * pool.block_time_s / 60))
@@ -276,7 +279,8 @@ def build(account: str, ts: datetime, bodies: Mapping[str, bytes]) -> tuple[Pool
             else parts.parse(WINDOW, lambda r: window_weight(r, penalty), None)
         )
         share = window_share(weight, pool) if weight is not None else None
-        if share is None:
+        if share is None and (penalty is None or weight is not None):
+            # (a window that did not parse has said so already)
             parts.problems.append(
                 f"p2pool observer {POOL_INFO}: no window, block time or uncle penalty"
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,16 @@ def test_estimated_earnings_are_the_window_share_of_the_block_reward() -> None:
     assert account.estimated_atomic == 7_776_272_135
 
 
+def test_an_account_never_holds_more_than_the_whole_window() -> None:
+    # Shares read a moment after pool_info: the same 2023-04 pool_info with a window
+    # weight (set here, NOT A RECORDING) below the account's 8,828,245,864.
+    pool = obs.parse_pool_info(body(obs.POOL_INFO))
+    small = replace(pool, window_weight=8_000_000_000)
+    share = obs.window_share(8_828_245_864, small)
+    assert share is not None
+    assert share.hashrate_hs == 200_997_922.4  # the whole pool, not 110 % of it
+
+
 def test_optional_parts_cost_only_their_figures() -> None:
     parts = bodies() | {obs.POOL_INFO: b"<html>502</html>", obs.PAYOUTS: b'{"error":"x"}'}
     account, problems = obs.build(ADDRESS, TS, parts)
@@ -170,6 +181,18 @@ def test_optional_parts_cost_only_their_figures() -> None:
     assert len(account.blocks) == 2 and account.last_share is not None
     assert any("pool_info: not JSON" in p for p in problems)
     assert any("payouts: the observer says 'x'" in p for p in problems)
+    # A window that does not parse is named once, as itself.
+    account, problems = obs.build(ADDRESS, TS, bodies() | {obs.WINDOW: b"[{"})
+    assert account.hashrates == {}
+    assert len(problems) == 1 and "side_blocks_in_window: not JSON" in problems[0]
+    # A pool_info without what the window needs says so.
+    bare = json.loads(body(obs.POOL_INFO))
+    del bare["sidechain"]["window"]
+    account, problems = obs.build(
+        ADDRESS, TS, bodies() | {obs.POOL_INFO: json.dumps(bare).encode()}
+    )
+    assert account.hashrates == {} and account.pool_hashrate_hs == 200_997_922.4
+    assert problems == ["p2pool observer pool_info: no window, block time or uncle penalty"]
     # Without pool_info the window cannot be weighed: no hashrate, no complaint about it.
     account, problems = obs.build(ADDRESS, TS, {obs.MINER_INFO: body(obs.MINER_INFO)})
     assert account.hashrates == {} and problems == []
