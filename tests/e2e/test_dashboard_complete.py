@@ -206,7 +206,7 @@ def test_the_theme_toggle_changes_colours_and_is_remembered(page_as: Any) -> Non
     expect(system.get_by_test_id("theme-system")).to_be_checked()
 
 
-@pytest.mark.parametrize("path", ["/", "/miners/{id}", "/history", "/sites", "/settings"])
+@pytest.mark.parametrize("path", ["/", "/miners/{id}", "/history", "/sites", "/settings", "/pools"])
 def test_nothing_is_wider_than_a_390_px_phone(
     page_as: Any, farm: dict[str, Any], path: str
 ) -> None:

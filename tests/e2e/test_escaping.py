@@ -27,7 +27,9 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from rigwatch.domain.models import EventKind, Role
+from rigwatch.domain.pools import PoolKind
 from rigwatch.store import auth as store_auth
+from rigwatch.store import pools as store_pools
 from tests.helpers import RunningCommander, running_commander
 from tests.integration.commander.test_route_roles import route_table
 
@@ -243,6 +245,19 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
                 "/login",
                 data={"username": planted("u", SCRIPT), "password": "x", "csrf": found.group(1)},
             )
+        # A pool account named and failing with markup (its name is an admin's, its error
+        # the pool's words).
+        with rc.engine.begin() as conn:
+            pool_id = store_pools.add_account(
+                conn,
+                kind=PoolKind.CKPOOL,
+                name=planted("poolname", SCRIPT),
+                base_url="http://127.0.0.1:9",
+                account="acct",
+                interval_s=300,
+                now=now,
+            )
+            store_pools.record_failure(conn, pool_id, now, planted("poolerr", IMG))
         by_host = {m["hostname"]: m["id"] for m in items}
         yield Farm(rc, [by_host[s["miner"]["hostname"]] for s in samples])
 
@@ -279,6 +294,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "/blocks": [planted("owncoin", IMG), planted("host1", SCRIPT), planted("by", SCRIPT)],
     "/admin/audit": [planted("u", SCRIPT)],
+    "/pools": [planted("poolname", SCRIPT), planted("poolerr", IMG)],
 }
 
 

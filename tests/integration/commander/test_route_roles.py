@@ -72,6 +72,7 @@ ROLES: dict[tuple[str, str], Need] = {
     ("GET", "/earnings"): V,
     ("GET", "/earnings/payments.csv"): V,
     ("GET", "/blocks"): V,
+    ("GET", "/pools"): V,
     ("GET", "/sentries"): OP,
     ("GET", "/sites"): V,
     ("GET", "/settings"): V,

@@ -26,12 +26,14 @@ from rigwatch.commander.auth import (
     session_principal,
 )
 from rigwatch.commander.context import Commander
+from rigwatch.commander.pool_sync import default_base_url
 from rigwatch.commander.ratelimit import LoginLimiter
 from rigwatch.config import Settings
 from rigwatch.domain.alerts import RuleKind
 from rigwatch.domain.alerts import Severity as AlertSeverity
 from rigwatch.domain.models import Role
 from rigwatch.domain.p2pool import ATOMIC_PER_XMR
+from rigwatch.domain.pools import PoolKind
 from rigwatch.domain.views import Principal
 from rigwatch.store import auth as store_auth
 from rigwatch.store import fleet as store_fleet
@@ -381,6 +383,19 @@ def blocks_page(request: Request, rw: RW, user: PageUser) -> Response:
     """Recent network blocks, the farm's blocks with their effort and its solo odds, and
     the blocks found by the pools it mines on; the page reads them from the API."""
     return templates.TemplateResponse(request, "blocks.html", _context(request, rw, user))
+
+
+@router.get("/pools", response_class=HTMLResponse)
+def pools_page(request: Request, rw: RW, user: PageUser) -> Response:
+    """The pool accounts as the pools see them (hashrate per window, workers, balance,
+    payouts, sync health); admins add, sync and remove accounts. Read from the API."""
+    defaults = {kind.value: default_base_url(rw.settings, kind) for kind in PoolKind}
+    return templates.TemplateResponse(
+        request,
+        "pools.html",
+        _context(request, rw, user)
+        | {"is_admin": user[0].role == Role.ADMIN, "kinds": list(PoolKind), "defaults": defaults},
+    )
 
 
 @router.get("/sentries", response_class=HTMLResponse)

@@ -1,6 +1,8 @@
-// JSON calls to the commander's API from the admin pages (users, audit, sentries). Unsafe
-// calls carry the session's CSRF token explicitly (csrf.js would add it too). A failed
-// call throws an Error whose message is the API's `detail`.
+// JSON calls to the commander's API from the dashboard's pages. Unsafe calls carry the
+// session's CSRF token explicitly (csrf.js would add it too). A failed call throws an Error
+// whose message is the API's `detail`; a signed-out page goes to the login and back.
+import { parseJsonExact } from "/static/format.js";
+
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export function csrfToken() {
@@ -53,4 +55,20 @@ export async function copyText(node, button) {
     button.textContent = "Selected: press Ctrl+C";
   }
   setTimeout(() => { button.textContent = "Copy"; }, 2000);
+}
+
+// GET a JSON document; the integer fields named in `exact` come back as exact BigInts.
+export async function getJson(url, exact = []) {
+  const res = await fetch(url, { credentials: "same-origin" });
+  if (res.status === 401) {
+    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+    throw new Error("signed out");
+  }
+  if (!res.ok) {
+    const err = new Error(`${url}: ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+  const text = await res.text();
+  return exact.length ? parseJsonExact(text, exact) : JSON.parse(text);
 }

@@ -7,6 +7,7 @@ import {
   ago, btc, coinText, currencyPicker, el, grouped, hashrate, longDuration, middle, money,
   parseJsonExact, savedCurrency, si, utc,
 } from "/static/format.js";
+import { getJson } from "/static/api.js";
 
 const REFRESH_MS = 60000;
 const EVENTS = 100;
@@ -17,13 +18,6 @@ const solo = (name) => document.querySelector(`[data-solo="${name}"]`);
 let currency = savedCurrency();
 let efforts = []; // the farm's blocks with their effort, from /profit/solo
 const minerNames = new Map();
-
-async function getJson(url, exact = []) {
-  const res = await fetch(url, { credentials: "same-origin" });
-  if (res.status === 401) { location.href = "/login?next=/blocks"; throw new Error("signed out"); }
-  if (!res.ok) { const err = new Error(`${url}: ${res.status}`); err.status = res.status; throw err; }
-  return parseJsonExact(await res.text(), exact);
-}
 
 function emptyRow(cols, text) {
   return el("tr", {}, el("td", { colspan: cols, class: "sub" }, text));

@@ -5,6 +5,7 @@
 // stand-in. Ages are counted from the commander's `age_s`, so a browser clock that is
 // off does not make a value look fresh or stale.
 import { ago, currencyPicker, fromNow, grouped, hashrate, money, savedCurrency, si, utc } from "/static/format.js";
+import { getJson } from "/static/api.js";
 
 const REFRESH_MS = 60000;
 const section = document.getElementById("network");
@@ -14,13 +15,6 @@ const STALE_AFTER_S = Number(section.dataset.staleAfter || 900);
 const card = (name) => section.querySelector(`[data-figure="${name}"]`);
 let currency = savedCurrency();
 let asked = 0;
-
-async function getJson(url) {
-  const res = await fetch(url, { credentials: "same-origin" });
-  if (res.status === 401) { location.href = "/login?next=/"; throw new Error("signed out"); }
-  if (!res.ok) throw new Error(`${url}: ${res.status}`);
-  return res.json();
-}
 
 // The oldest of the figures given (a card built from several is as old as its oldest),
 // as a local epoch: when the value was learned, by this browser's clock.

@@ -3,6 +3,7 @@
 // bulk selection (checkboxes, Shift+click for a range), tagging and racks for operators.
 // Every miner-supplied string goes through escapeHtml.
 import { ago, escapeHtml, fill, hashrate, power, temp, tickAgo } from "/static/format.js";
+import { getJson } from "/static/api.js";
 import { connect } from "/static/live.js";
 import { hashrateChart } from "/static/charts.js";
 import { minerGrid } from "/static/grid.js";
@@ -58,16 +59,6 @@ function store(key, value) {
 function csrf() {
   return document.querySelector('meta[name="csrf-token"]')?.content
     || document.querySelector('form.who input[name="csrf"]')?.value || "";
-}
-
-async function getJson(url) {
-  const res = await fetch(url, { credentials: "same-origin" });
-  if (res.status === 401) {
-    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
-    throw new Error("signed out");
-  }
-  if (!res.ok) throw new Error(`${url}: ${res.status}`);
-  return res.json();
 }
 
 // -- filters, kept in the URL so a link (sites page, problem tiles) opens them --------

@@ -1,7 +1,8 @@
 // P2Pool page: node cards (server-rendered, refreshed here), recent shares / blocks /
 // payouts and daily bar charts. Every string a node or miner reports goes through
 // escapeHtml or textContent; payout amounts stay integers (BigInt) until printed.
-import { ago, coinAmount, cssVar, duration, escapeHtml, fill, hashrate, parseJsonExact, pct, tickAgo } from "/static/format.js";
+import { ago, coinAmount, cssVar, duration, escapeHtml, fill, hashrate, pct, tickAgo } from "/static/format.js";
+import { getJson } from "/static/api.js";
 import { connect } from "/static/live.js";
 
 const REFRESH_MS = 30000;
@@ -13,13 +14,6 @@ const BY = { you: "you", this_p2pool: "this P2Pool", someone_else: "someone else
 
 const nodesEl = document.getElementById("nodes");
 const charts = new Map();
-
-async function getJson(url) {
-  const res = await fetch(url, { credentials: "same-origin" });
-  if (res.status === 401) { location.href = "/login?next=/p2pool"; throw new Error("signed out"); }
-  if (!res.ok) throw new Error(`${url}: ${res.status}`);
-  return parseJsonExact(await res.text(), EXACT);
-}
 
 function decimalsOf(data) {
   const d = data.decimals;
@@ -68,7 +62,7 @@ async function swapNodesFromServer() {
 }
 
 async function refreshNodes() {
-  const nodes = await getJson("/api/v1/p2pool");
+  const nodes = await getJson("/api/v1/p2pool", EXACT);
   const cards = [...nodesEl.querySelectorAll("[data-node]")];
   const same = cards.length === nodes.length && cards.every((c, i) => c.dataset.node === nodes[i].node);
   if (!same) { await swapNodesFromServer(); return; }
@@ -115,7 +109,7 @@ async function refreshEvents() {
   // The API pages by arrival (id); a log read late still belongs where its time puts it.
   const byTime = (rows) => rows.sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts) || b.id - a.id);
   const [shares, blocks, payouts] = (await Promise.all(
-    ["share_found", "block_found", "payout"].map((k) => getJson(`/api/v1/events?kind=${k}&limit=${RECENT}`)),
+    ["share_found", "block_found", "payout"].map((k) => getJson(`/api/v1/events?kind=${k}&limit=${RECENT}`, EXACT)),
   )).map(byTime);
   document.getElementById("share-rows").innerHTML = shares.length ? shares.map(shareRow).join("") : empty(6, "no share found yet");
   document.getElementById("block-rows").innerHTML = blocks.length ? blocks.map(blockRow).join("") : empty(4, "no block found yet");
@@ -183,7 +177,7 @@ async function refreshCharts() {
   const days = lastDays();
   const range = `from=${days[0]}&to=${days[days.length - 1]}`;
   const [shares, blocks, payouts] = await Promise.all(
-    ["shares", "blocks", "payouts"].map((k) => getJson(`/api/v1/aggregates/daily?kind=${k}&by=farm&${range}`)),
+    ["shares", "blocks", "payouts"].map((k) => getJson(`/api/v1/aggregates/daily?kind=${k}&by=farm&${range}`, EXACT)),
   );
   const byDay = (rows) => new Map(rows.map((r) => [r.day, r]));
   const s = byDay(shares), b = byDay(blocks);
