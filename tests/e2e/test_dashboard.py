@@ -72,6 +72,7 @@ def test_the_farm_page_updates_live_filters_and_opens_a_miner(
     hashrate = page.get_by_test_id("farm-hashrate")
     expect(hashrate).to_have_text("661.20 TH/s")
     expect(page.locator("#live-state.on")).to_have_count(1)
+    expect(page.locator("#live-state")).to_be_visible()
 
     stop = threading.Event()
 

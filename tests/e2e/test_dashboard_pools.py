@@ -73,6 +73,9 @@ def test_an_admin_adds_syncs_and_reads_pool_accounts_and_a_viewer_only_reads(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     expect(page.get_by_test_id("pool-cards")).to_contain_text("No pool account watched yet")
+    # The page does not stream, so the header shows no live dot (a red one would say the
+    # stream is down).
+    expect(page.locator("#live-state")).to_be_hidden()
     # A P2Pool node has no public default: the form asks for its URL.
     page.get_by_test_id("pool-kind").select_option("p2pool")
     assert page.get_by_test_id("pool-base-url").get_attribute("required") is not None
