@@ -23,30 +23,35 @@ def free_port() -> int:
 
 @contextmanager
 def commander_process(data_dir: Path) -> Iterator[str]:
-    """`rigwatch serve` as a separate process, so the load generator does not share its GIL.
-
-    Its stderr goes to a file (a pipe nobody reads would block the server once full),
-    shown if it fails to start; it is stopped (killed if need be) whatever happens.
-    """
+    """`rigwatch serve` as a separate process, so the load generator does not share its GIL."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {
+    env = {
         "RIGWATCH_DATA_DIR": str(data_dir),
         "RIGWATCH_HOST": "127.0.0.1",
         "RIGWATCH_PORT": str(port),
-        # A benchmark reaches nothing outside this machine.
-        "RIGWATCH_EXTERNAL_SYNC": "false",
     }
+    command = [sys.executable, "-m", "rigwatch.cli", "serve"]
+    with served_process(command, env, data_dir, port, start_s=30) as url:
+        yield url
+
+
+@contextmanager
+def served_process(
+    command: list[str], env: dict[str, str], data_dir: Path, port: int, *, start_s: float
+) -> Iterator[str]:
+    """A commander started by `command`, answering on `port`: its URL once healthy.
+
+    Its stderr goes to a file in `data_dir` (a pipe nobody reads would block the server once
+    full), shown if it fails to start; it is stopped (killed if need be) whatever happens.
+    It reaches nothing outside this machine (RIGWATCH_EXTERNAL_SYNC=false).
+    """
+    full_env = os.environ | env | {"RIGWATCH_EXTERNAL_SYNC": "false"}
     with (data_dir / "commander.stderr").open("w+b") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rigwatch.cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        proc = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=stderr)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + start_s
             while True:
                 try:
                     if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:

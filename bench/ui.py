@@ -23,9 +23,7 @@ Targets for 10,000 miners: under 1 s and under 500 KB (median), both views. Exit
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,10 +33,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import select, update
 
-from bench.common import free_port
+from bench.common import free_port, served_process
 from rigwatch.domain.batch import Batch, Reading
 from rigwatch.domain.models import Hashboard, MinerIdentity, MinerKind, Role, Sample
 from rigwatch.store import auth as store_auth
@@ -149,35 +146,9 @@ def serve(data_dir: str, port: int) -> None:
 @contextmanager
 def commander(data_dir: Path) -> Iterator[str]:
     port = free_port()
-    env = os.environ | {"RIGWATCH_EXTERNAL_SYNC": "false"}
-    with (data_dir / "commander.stderr").open("w+b") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.ui", "--serve", str(data_dir), str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    stderr.seek(0)
-                    raise RuntimeError(f"commander did not start: {stderr.read()[-2000:]!r}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    command = [sys.executable, "-m", "bench.ui", "--serve", str(data_dir), str(port)]
+    with served_process(command, {}, data_dir, port, start_s=60) as url:
+        yield url
 
 
 @dataclass

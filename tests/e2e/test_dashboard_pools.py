@@ -108,6 +108,9 @@ def test_an_admin_adds_syncs_and_reads_pool_accounts_and_a_viewer_only_reads(
     ck.get_by_test_id("pool-sync").click()
     expect(ck.get_by_test_id("pool-error")).to_contain_text("failing (1 in a row)")
     expect(ck.get_by_test_id("pool-rate-1h")).to_have_text("4.57 GH/s")
+    # The cards were redrawn; the workers and payouts opened before are still open.
+    expect(ck.get_by_test_id("pool-details")).to_have_attribute("open", "")
+    expect(ck.get_by_test_id("pool-details")).to_contain_text(CK_ACCOUNT)
     route_ckpool(pools)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(tmp_path / "pools.png"), full_page=True)

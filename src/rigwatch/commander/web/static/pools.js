@@ -12,6 +12,7 @@ const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400 };
 const $ = (id) => document.getElementById(id);
 const admin = document.querySelector('script[src="/static/pools.js"]')?.dataset.admin === "yes";
 const status = $("pools-status");
+const opened = new Set(); // accounts whose workers and payouts are shown
 
 // "5m" → 300, "1d" → 86400: the pool's windows shortest first.
 function windowSeconds(label) {
@@ -120,8 +121,12 @@ function card(a) {
   const box = el("div", {}, el("p", { class: "sub" }, "loading…"));
   more.append(box);
   more.addEventListener("toggle", () => {
-    if (more.open) fillDetail(box, a).catch((err) => { box.replaceChildren(el("p", { class: "error" }, err.message)); });
+    if (!more.open) { opened.delete(a.id); return; }
+    opened.add(a.id);
+    fillDetail(box, a).catch((err) => { box.replaceChildren(el("p", { class: "error" }, err.message)); });
   });
+  // The minute's refresh redraws the cards: what was open stays open (and is read again).
+  if (opened.has(a.id)) more.open = true;
   return el("article", { class: "card pool", dataset: { pool: a.id, testid: "pool-card" } },
     el("h3", { title: a.name }, title(a), " ", el("span", { class: "pill" }, a.kind), a.latest ? el("span", { class: "sub" }, ` ${a.latest.coin}`) : ""),
     el("p", { class: "sub mono", title: `${a.account} at ${a.base_url}` }, middle(a.account, 14)),
