@@ -15,11 +15,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from rigwatch.domain.models import Role
 from rigwatch.store import auth as store_auth
+from tests.e2e.signin import PASSWORD
+from tests.e2e.signin import signed_in as sign_in
 from tests.helpers import RunningCommander, running_commander
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-PASSWORD = "correct horse battery"
 SHOTS = Path("/tmp/rigwatch-shots/admin")
 
 
@@ -35,14 +36,7 @@ def farm(tmp_path: Path) -> Iterator[RunningCommander]:
 
 def signed_in(browser: Browser, rc: RunningCommander, username: str) -> Page:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(rc.url + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(rc.url + "/")
-    return page
+    return sign_in(browser, rc.url, username, width=1300)
 
 
 def can_sign_in(rc: RunningCommander, username: str, password: str) -> bool:

@@ -17,6 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from rigwatch.domain.models import Role
 from rigwatch.store import auth as store_auth
+from tests.e2e.signin import PASSWORD
+from tests.e2e.signin import signed_in as sign_in
 from tests.helpers import RunningCommander, running_commander
 from tests.integration.commander.test_pool_sync import CK_ACCOUNT, route_ckpool
 from tests.integration.commander.test_pool_sync_observer import ADDRESS, route_observer
@@ -24,7 +26,6 @@ from tests.replay import ReplayServer
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
 SHOTS = Path("/tmp/rigwatch-shots")
 
 
@@ -48,13 +49,7 @@ def rc(tmp_path_factory: pytest.TempPathFactory, pools: ReplayServer) -> Iterato
 
 
 def signed_in(browser: Browser, rc: RunningCommander, user: str) -> Page:
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(rc.url + "/login?next=/pools")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(rc.url + "/pools")
-    return page
+    return sign_in(browser, rc.url, user, then="/pools", width=1280)
 
 
 def add(page: Page, kind: str, account: str, base_url: str | None = None) -> None:
@@ -121,7 +116,6 @@ def test_an_admin_adds_syncs_and_reads_pool_accounts_and_a_viewer_only_reads(
     expect(viewer.get_by_test_id("add-pool")).to_have_count(0)
     expect(viewer.get_by_test_id("pool-sync")).to_have_count(0)
 
-    page.once("dialog", lambda dialog: dialog.accept())
     obs.get_by_test_id("pool-remove").click()
     expect(page.get_by_test_id("pool-card")).to_have_count(1)
     assert errors == []
